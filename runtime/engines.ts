@@ -1,0 +1,35 @@
+/**
+ * The engine list: every engine that can run a {@link Program} against a runtime's memory. Tests, the CLI and
+ * the benchmarks iterate over {@link ENGINES} rather than naming engines, so a new engine joins every suite.
+ *
+ * The JIT is imported lazily: loading Binaryen costs about 0.3 s, and paths that only interpret (the
+ * conformance plugin with --interpret) must not pay for it.
+ */
+
+import type { Executable, HelperTable } from '../src/exec.js';
+import type { Program } from '../src/isa/program.js';
+import { Interpreter } from '../src/interp/interpreter.js';
+
+/** Names of the engines. */
+export type EngineName = 'interp' | 'jit';
+
+/** Every engine, in the order suites run them. */
+export const ENGINES: readonly EngineName[] = ['interp', 'jit'];
+
+/** What an engine needs to prepare a program. */
+export interface PrepareContext {
+  readonly memory: WebAssembly.Memory;
+  readonly helpers: HelperTable;
+}
+
+/** Prepares `program` on `engine`: pre-decodes it (interpreter) or compiles and instantiates it (JIT). */
+export async function prepareEngine(engine: EngineName, program: Program, ctx: PrepareContext): Promise<Executable> {
+  switch (engine) {
+    case 'interp':
+      return new Interpreter(program);
+    case 'jit': {
+      const { compileForRuntime } = await import('../codegen/compile.js');
+      return compileForRuntime(program, ctx);
+    }
+  }
+}

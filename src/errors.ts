@@ -1,0 +1,104 @@
+/**
+ * The error classes of ebpf-wasm.
+ *
+ * Three families, never mixed:
+ * - {@link InvalidProgramError}: the input is bad (truncated bytecode, unknown opcode, assembly syntax, ...).
+ *   Raised while decoding, assembling or loading; the host can report it to whoever supplied the program.
+ * - {@link ExecutionError}: a program faulted while running (out-of-region access, budget exceeded, call depth).
+ *   Both engines raise the same code at the same pc for the same fault.
+ * - {@link InternalError}: a bug in ebpf-wasm itself. Never the user's fault; please report it.
+ *
+ * Every error carries a machine-readable `code` and, where one applies, the `pc` (instruction slot index; an
+ * `lddw` occupies two slots). `message` renders as `pc 7: unknown opcode 0x8e`, the way uBPF does.
+ *
+ * This file deliberately holds no message catalogue per pass: each pass words its own `detail`.
+ */
+
+/** Codes of {@link InvalidProgramError}. */
+export type InvalidProgramCode =
+  | 'empty'
+  | 'truncated'
+  | 'unknown_opcode'
+  | 'reserved_field'
+  | 'bad_register'
+  | 'bad_lddw_src'
+  | 'lddw_incomplete'
+  | 'jump_out_of_range'
+  | 'jump_into_lddw'
+  | 'call_out_of_range'
+  | 'too_large'
+  | 'asm_syntax'
+  | 'asm_unknown_mnemonic'
+  | 'asm_unknown_label'
+  | 'asm_duplicate_label'
+  | 'asm_immediate_range'
+  | 'data_format'
+  | 'unknown_helper';
+
+/** Codes of {@link ExecutionError}. */
+export type ExecutionErrorCode =
+  | 'out_of_bounds'
+  | 'read_only'
+  | 'misaligned_atomic'
+  | 'budget_exceeded'
+  | 'call_depth'
+  | 'unknown_helper'
+  | 'helper_failed'
+  | 'fell_off_end'
+  | 'bad_call_target';
+
+/** Common base: every error thrown by ebpf-wasm is a `BpfError`. */
+export abstract class BpfError extends Error {
+  /** Machine-readable error code. */
+  abstract readonly code: string;
+  /** Instruction slot index the error refers to, when there is one. */
+  readonly pc: number | undefined;
+  /** The message without the `pc N: ` prefix. */
+  readonly detail: string;
+
+  protected constructor(detail: string, pc: number | undefined, options?: { cause?: unknown }) {
+    super(pc === undefined ? detail : `pc ${pc}: ${detail}`, options);
+    this.pc = pc;
+    this.detail = detail;
+  }
+}
+
+/** The program given to ebpf-wasm is malformed: bad bytecode, bad assembly, bad object file. */
+export class InvalidProgramError extends BpfError {
+  override readonly name = 'InvalidProgramError';
+  readonly code: InvalidProgramCode;
+  /** For assembly errors: 1-based source line, when known. */
+  readonly line: number | undefined;
+
+  constructor(code: InvalidProgramCode, detail: string, pc?: number, extra?: { line?: number; cause?: unknown }) {
+    super(extra?.line !== undefined && pc === undefined ? `line ${extra.line}: ${detail}` : detail, pc, extra);
+    this.code = code;
+    this.line = extra?.line;
+  }
+}
+
+/** A program faulted at run time. The run is over; the host and its other programs are unaffected. */
+export class ExecutionError extends BpfError {
+  override readonly name = 'ExecutionError';
+  readonly code: ExecutionErrorCode;
+
+  constructor(code: ExecutionErrorCode, detail: string, pc: number, options?: { cause?: unknown }) {
+    super(detail, pc, options);
+    this.code = code;
+  }
+}
+
+/** A bug in ebpf-wasm itself (an invariant did not hold). */
+export class InternalError extends BpfError {
+  override readonly name = 'InternalError';
+  readonly code = 'internal';
+
+  constructor(detail: string, pc?: number, options?: { cause?: unknown }) {
+    super(detail, pc, options);
+  }
+}
+
+/** Exhaustiveness check for `switch (insn.kind)`: a compile error when a case is missing. */
+export function assertNever(x: never, what = 'value'): never {
+  throw new InternalError(`unexpected ${what}: ${JSON.stringify(x)}`);
+}

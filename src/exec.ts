@@ -1,0 +1,92 @@
+/**
+ * The execution contract shared by both engines (interpreter and JIT): what one run of a program is given,
+ * which memory it may touch, how helpers are called and how a run ends.
+ *
+ * Both engines take the same {@link ExecRequest} against the same `WebAssembly.Memory`, so their results (r0,
+ * final memory, errors) can be compared byte for byte. The runtime (runtime/) builds requests; the engines only
+ * read them.
+ *
+ * Memory model (ARCHITECTURE.md): an eBPF pointer is a linear-memory address. An access of `size` bytes at
+ * `addr` is allowed iff `[addr, addr + size)` lies entirely inside one region: this execution's stack
+ * (`[stackBase, stackBase + STACK_SIZE)`) or one of `regions`; a store also needs that region to be writable.
+ * Anything else ends the run with `ExecutionError('out_of_bounds' | 'read_only', pc)`.
+ *
+ * Not here: the memory layout and allocation (runtime/), maps, the helper implementations.
+ */
+
+/** Bytes of stack per eBPF function frame (Linux's MAX_BPF_STACK). */
+export const STACK_FRAME_SIZE = 512;
+/** Maximum call depth, frames included the entry function (Linux's MAX_CALL_FRAMES). */
+export const MAX_CALL_DEPTH = 8;
+/** Bytes of stack per execution: one frame per possible call level. */
+export const STACK_SIZE = STACK_FRAME_SIZE * MAX_CALL_DEPTH;
+/** The low memory never handed out, so NULL and small integers are never valid pointers. */
+export const RESERVED_LOW = 0x10000;
+
+/** A span of linear memory a program may access. */
+export interface Region {
+  /** First byte (inclusive). */
+  readonly start: number;
+  /** One past the last byte. */
+  readonly end: number;
+  readonly writable: boolean;
+  /** For error messages: `input`, `packet`, `map value`, ... */
+  readonly name: string;
+}
+
+/** What a helper sees besides its five arguments. */
+export interface HelperEnv {
+  /** The runtime's memory (read `.buffer` afresh: a helper may grow it). */
+  readonly memory: WebAssembly.Memory;
+  /** Slot of the `call` instruction. */
+  readonly pc: number;
+}
+
+/**
+ * A helper function: receives r1..r5 as unsigned 64-bit `bigint`s and returns the new r0 (truncated to 64 bits).
+ * It may throw {@link UnwindSignal} to end the whole program at once, or an `ExecutionError` to fault it.
+ */
+export type HelperFn = (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, env: HelperEnv) => bigint;
+
+/** Helper functions by id (Linux UAPI numbering for the standard ones). */
+export type HelperTable = ReadonlyMap<number, HelperFn>;
+
+/** Thrown by a helper to end the program immediately with the given r0 (the conformance suite's "unwind"). */
+export class UnwindSignal {
+  constructor(readonly r0: bigint) {}
+}
+
+/** One run of a program. */
+export interface ExecRequest {
+  readonly memory: WebAssembly.Memory;
+  /** First byte of this execution's stack (STACK_SIZE bytes); frame r10 values come from {@link frameTop}. */
+  readonly stackBase: number;
+  /** Regions other than the stack that the program may access. */
+  readonly regions: readonly Region[];
+  /** Initial r1..r5 (missing ones are 0), as u64. */
+  readonly args: readonly bigint[];
+  readonly helpers: HelperTable;
+  /** Instruction budget: the run ends with `budget_exceeded` past this many instructions (interpreter) or back-edges and calls (JIT). */
+  readonly budget?: number;
+  /** The packet legacy loads (LD_ABS/LD_IND) read, big-endian; an access outside it ends the program with r0 = 0. */
+  readonly packet?: { readonly start: number; readonly length: number };
+}
+
+/**
+ * r10 of the frame at call depth `depth` (0 = entry function). Frames are laid out from the top of the stack
+ * down, so a callee's frame sits below its caller's, as on a native stack.
+ */
+export function frameTop(stackBase: number, depth: number): number {
+  return stackBase + STACK_SIZE - depth * STACK_FRAME_SIZE;
+}
+
+/** Converts a number or bigint to the u64 bigint form registers use. */
+export function u64(x: bigint | number): bigint {
+  return BigInt.asUintN(64, typeof x === 'bigint' ? x : BigInt(x));
+}
+
+/** A program prepared by an engine (pre-decoded for the interpreter, compiled and instantiated for the JIT). */
+export interface Executable {
+  /** Runs once and returns r0 as u64. Throws `ExecutionError` on a fault; never leaves the memory regions. */
+  run(req: ExecRequest): bigint;
+}
