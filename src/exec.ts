@@ -66,7 +66,13 @@ export interface ExecRequest {
   /** Initial r1..r5 (missing ones are 0), as u64. */
   readonly args: readonly bigint[];
   readonly helpers: HelperTable;
-  /** Instruction budget: the run ends with `budget_exceeded` past this many instructions (interpreter) or back-edges and calls (JIT). */
+  /**
+   * Execution budget, identical in both engines: the number of taken backward jumps (loop iterations) plus
+   * local calls a run may make. The jump or call that would exceed it ends the run with
+   * `ExecutionError('budget_exceeded', pc)` at its pc. Straight-line code needs no budget, so this bounds every
+   * run (at most `(budget + 1) * slotCount` instructions) while costing the JIT a check only at back-edges and
+   * calls. Undefined: no budget.
+   */
   readonly budget?: number;
   /** The packet legacy loads (LD_ABS/LD_IND) read, big-endian; an access outside it ends the program with r0 = 0. */
   readonly packet?: { readonly start: number; readonly length: number };
