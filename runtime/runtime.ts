@@ -61,13 +61,15 @@ export interface RunOptions {
   readonly writable?: boolean;
   /** Extra arguments r3..r5 (r1 and r2 are the input pointer and length). */
   readonly extraArgs?: readonly bigint[];
+  /** Copy the input memory out after the run into `RunResult.mem`. Default true; false gives an empty `mem`. */
+  readonly collectMem?: boolean;
 }
 
 /** The outcome of one run. */
 export interface RunResult {
   /** r0 at exit, as u64. */
   readonly r0: bigint;
-  /** The input memory after the run (a copy). */
+  /** The input memory after the run (a copy; empty when `collectMem` is false). */
   readonly mem: Uint8Array;
 }
 
@@ -103,7 +105,7 @@ export class LoadedProgram {
         budget: options.budget,
         packet: len > 0 ? { start: ptr, length: len } : undefined,
       });
-      const mem = len > 0 ? new Uint8Array(rt.memory.buffer, ptr, len).slice() : new Uint8Array(0);
+      const mem = len > 0 && options.collectMem !== false ? new Uint8Array(rt.memory.buffer, ptr, len).slice() : new Uint8Array(0);
       return { r0, mem };
     } finally {
       rt.releaseStack(stackBase);
