@@ -1,0 +1,159 @@
+#!/usr/bin/env node
+/**
+ * The `ebpf-wasm` command-line tool.
+ *
+ *     ebpf-wasm asm FILE.s [-o FILE.bin]               assemble (hex to stdout without -o)
+ *     ebpf-wasm disasm FILE                             disassemble bytecode, hex, assembly or a .data file
+ *     ebpf-wasm run FILE [--mem HEX] [--engine E]       run once and print r0
+ *     ebpf-wasm bench FILE [--mem HEX] [--engines ...]  time a program on several engines
+ *     ebpf-wasm conformance [--engine E]                run the bpf_conformance suite in process
+ *     ebpf-wasm conformance-plugin [MEM_HEX] [--jit]    the bpf_conformance runner's plugin protocol
+ *     ebpf-wasm demo                                    the main job (`npm start`)
+ *
+ * Errors go to stderr as `error: pc 3: ...` with exit code 1; results go to stdout.
+ *
+ * This file only wires commands to library calls; the CLI and `src/index.ts` are the two places allowed to
+ * reach into runtime/ (they sit on top of every layer). The conformance plugin is dispatched before commander
+ * is even loaded, to keep its per-test start-up short.
+ */
+
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const p = join(dir, 'package.json');
+    if (existsSync(p)) return (JSON.parse(readFileSync(p, 'utf8')) as { version: string }).version;
+    dir = dirname(dir);
+  }
+  return 'unknown';
+}
+
+/** Prints an error the CLI way and returns the exit code. */
+function report(e: unknown): number {
+  const msg = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`error: ${msg}\n`);
+  if (e instanceof Error && e.name === 'InternalError') process.stderr.write((e.stack ?? '') + '\n');
+  return 1;
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (argv[2] === 'conformance-plugin') {
+    const { runPlugin } = await import('./plugin.js');
+    return runPlugin(argv.slice(3));
+  }
+  const { Command, Option, InvalidArgumentError } = await import('commander');
+  const { readProgramFile, parseMemOption, formatR0 } = await import('./input.js');
+  const { Runtime } = await import('../../runtime/runtime.js');
+
+  const parseIntOption = (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+    return n;
+  };
+  const engineOption = () => new Option('--engine <engine>', 'engine to run on').choices(['interp', 'jit']).default('interp');
+
+  let exitCode = 0;
+  const program = new Command()
+    .name('ebpf-wasm')
+    .description('eBPF toolchain and runtime for Node.js: assemble, disassemble, run, benchmark')
+    .version(packageVersion())
+    .showHelpAfterError();
+
+  program
+    .command('asm')
+    .description('assemble eBPF assembly into bytecode')
+    .argument('<file>', 'assembly source (bpf_conformance / uBPF syntax)')
+    .option('-o, --output <file>', 'write raw bytecode here (default: hex on stdout)')
+    .action(async (file: string, opts: { output?: string }) => {
+      const { encode, toHex } = await import('../isa/encode.js');
+      const { assemble } = await import('../isa/asm.js');
+      const bytes = encode(assemble(readFileSync(file, 'utf8')));
+      if (opts.output) writeFileSync(opts.output, bytes);
+      else process.stdout.write(toHex(bytes) + '\n');
+    });
+
+  program
+    .command('disasm')
+    .description('disassemble a program (raw bytecode, hex text, assembly or a .data file)')
+    .argument('<file>')
+    .option('--pcs', 'prefix each instruction with its slot number')
+    .action(async (file: string, opts: { pcs?: boolean }) => {
+      const { disassemble } = await import('../isa/disasm.js');
+      const { program: p } = readProgramFile(file);
+      process.stdout.write(disassemble(p, { pcs: opts.pcs ?? false }) + '\n');
+    });
+
+  program
+    .command('run')
+    .description('run a program once and print r0 (r1 = pointer to a copy of --mem, r2 = its length)')
+    .argument('<file>')
+    .option('--mem <hex>', 'input memory as hex bytes (default: the .data file\'s, else none)')
+    .addOption(engineOption())
+    .option('--budget <n>', 'stop after n taken backward jumps plus local calls', parseIntOption)
+    .option('--json', 'print {"result": "0x...", "mem": "hex"}')
+    .action(async (file: string, opts: { mem?: string; engine: 'interp' | 'jit'; budget?: number; json?: boolean }) => {
+      const { CONFORMANCE_HELPERS } = await import('../conformance/helpers.js');
+      const { toHex } = await import('../isa/encode.js');
+      const input = readProgramFile(file);
+      const mem = parseMemOption(opts.mem) ?? input.mem ?? new Uint8Array(0);
+      const loaded = await new Runtime().load(input.program, { engine: opts.engine, helpers: CONFORMANCE_HELPERS });
+      const { r0, mem: after } = loaded.run(mem, { budget: opts.budget });
+      if (opts.json) process.stdout.write(JSON.stringify({ result: formatR0(r0), mem: toHex(after) }) + '\n');
+      else process.stdout.write(formatR0(r0) + '\n');
+    });
+
+  program
+    .command('bench')
+    .description('time a program on one or more engines (median ns per run, after warm-up)')
+    .argument('<file>')
+    .option('--mem <hex>', 'input memory as hex bytes')
+    .option('--engines <list>', 'comma-separated engines', 'interp')
+    .option('--json', 'print {"engines": {NAME: {"nsPerRun": N, "runs": N}}, "result": "0x..."}')
+    .action(async (file: string, opts: { mem?: string; engines: string; json?: boolean }) => {
+      const { benchCommand } = await import('./bench.js');
+      const input = readProgramFile(file);
+      const mem = parseMemOption(opts.mem) ?? input.mem ?? new Uint8Array(0);
+      process.stdout.write(await benchCommand(input.program, mem, opts.engines, opts.json ?? false));
+    });
+
+  program
+    .command('conformance')
+    .description('run the bpf_conformance suite in this process and print a summary')
+    .addOption(engineOption())
+    .option('--dir <dir>', 'suite directory (holding tests/ and vectors.json)')
+    .option('-v, --verbose', 'print every test, not only failures')
+    .action(async (opts: { engine: 'interp' | 'jit'; dir?: string; verbose?: boolean }) => {
+      const { runSuite } = await import('./suite.js');
+      exitCode = await runSuite(opts.engine, opts.dir, opts.verbose ?? false);
+    });
+
+  program
+    .command('demo')
+    .description('the main job: run the example filter over generated packets on every engine')
+    .option('--packets <n>', 'number of packets', parseIntOption)
+    .action(async (opts: { packets?: number }) => {
+      const { runDemo } = await import('./demo.js');
+      await runDemo({ packets: opts.packets });
+    });
+
+  program.command('conformance-plugin').description('speak the bpf_conformance runner\'s plugin protocol: [MEM_HEX] [--interpret|--jit], program hex on stdin');
+
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    return report(e);
+  }
+  return exitCode;
+}
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.exitCode = report(e);
+  },
+);

@@ -1,0 +1,38 @@
+/**
+ * The public API of ebpf-wasm: named re-exports only, nothing defined here.
+ *
+ * Importing this module does not load Binaryen: the JIT is loaded on the first `Runtime.load(..., {engine:
+ * 'jit'})`.
+ */
+
+// Errors
+export { BpfError, InvalidProgramError, ExecutionError, InternalError } from './errors.js';
+export type { InvalidProgramCode, ExecutionErrorCode } from './errors.js';
+
+// ISA: the opcode table, the IR, bytecode and assembly both ways
+export { OPCODES, CLASS, type OpSpec, type Syntax, type Group } from './isa/spec.js';
+export type {
+  Insn, InsnKind, Reg, Width, Size, Operand, AluOp, JmpOp, Cond, AtomicOp, LddwSrc, EndianOrder, CallTarget,
+} from './isa/insn.js';
+export { makeProgram, insnAt, type Program } from './isa/program.js';
+export { decode, parseHex, type DecodeOptions } from './isa/decode.js';
+export { encode, toHex } from './isa/encode.js';
+export { assemble } from './isa/asm.js';
+export { disassemble, disassembleInsn, type DisassembleOptions } from './isa/disasm.js';
+
+// Execution: the contract both engines implement, and the reference interpreter
+export {
+  STACK_FRAME_SIZE, MAX_CALL_DEPTH, STACK_SIZE, RESERVED_LOW, UnwindSignal, frameTop,
+  type Region, type HelperFn, type HelperTable, type HelperEnv, type ExecRequest, type Executable,
+} from './exec.js';
+export { Interpreter } from './interp/interpreter.js';
+
+// Runtime: memory, engines, loading and running programs
+export {
+  Runtime, LoadedProgram, type RuntimeOptions, type LoadOptions, type RunOptions, type RunResult,
+} from '../runtime/runtime.js';
+export { ENGINES, type EngineName } from '../runtime/engines.js';
+
+// The bpf_conformance suite
+export { parseDataFile, testProgram, loadSuite, conformanceDir, type DataTest, type Suite } from './conformance/data.js';
+export { CONFORMANCE_HELPERS } from './conformance/helpers.js';
