@@ -28,6 +28,7 @@
 import { assertNever, InvalidProgramError, type InvalidProgramCode } from '../errors.js';
 import { decode, type DecodeOptions, type RawSlot } from './decode.js';
 import type { Program } from './program.js';
+import { writeSlot } from './encode.js';
 import { BY_MNEMONIC, LDDW_OPCODE, OPCODES, type FieldRule, type OpSpec, type Syntax } from './spec.js';
 
 /** One operand of an assembly instruction and the instruction field(s) it fills. */
@@ -339,15 +340,3 @@ function resolveTarget(text: string, s: Stmt, bits: 16 | 32, labels: ReadonlyMap
   return rel;
 }
 
-/** Writes one slot (RFC 9669 section 3 layout, little-endian). */
-function writeSlot(out: Uint8Array, slot: number, f: RawSlot): void {
-  const o = slot * 8;
-  out[o] = f.opcode;
-  out[o + 1] = (f.src << 4) | f.dst;
-  out[o + 2] = f.off & 0xff;
-  out[o + 3] = (f.off >> 8) & 0xff;
-  out[o + 4] = f.imm & 0xff;
-  out[o + 5] = (f.imm >>> 8) & 0xff;
-  out[o + 6] = (f.imm >>> 16) & 0xff;
-  out[o + 7] = (f.imm >>> 24) & 0xff;
-}

@@ -90,8 +90,9 @@ export function fieldsOf(insn: Insn): RawSlot & { readonly next?: number } {
   return { opcode: row.opcode, dst, src, off, imm: imm | 0, next };
 }
 
-/** Writes one slot's fields at byte offset `o`. */
-function writeSlot(out: Uint8Array, o: number, f: RawSlot): void {
+/** Writes one slot's fields into slot number `slot` of `out`. */
+export function writeSlot(out: Uint8Array, slot: number, f: RawSlot): void {
+  const o = slot * 8;
   out[o] = f.opcode;
   out[o + 1] = (f.src << 4) | f.dst;
   out[o + 2] = f.off & 0xff;
@@ -108,15 +109,11 @@ export function encode(program: Program | readonly Insn[]): Uint8Array {
   let slots = 0;
   for (const insn of insns) slots += insn.kind === 'lddw' ? 2 : 1;
   const out = new Uint8Array(slots * 8);
-  let o = 0;
+  let slot = 0;
   for (const insn of insns) {
     const f = fieldsOf(insn);
-    writeSlot(out, o, f);
-    o += 8;
-    if (insn.kind === 'lddw') {
-      writeSlot(out, o, { opcode: 0, dst: 0, src: 0, off: 0, imm: f.next ?? 0 });
-      o += 8;
-    }
+    writeSlot(out, slot++, f);
+    if (insn.kind === 'lddw') writeSlot(out, slot++, { opcode: 0, dst: 0, src: 0, off: 0, imm: f.next ?? 0 });
   }
   return out;
 }
