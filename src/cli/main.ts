@@ -6,6 +6,7 @@
  *     ebpf-wasm disasm FILE                             disassemble bytecode, hex, assembly or a .data file
  *     ebpf-wasm run FILE [--mem HEX] [--engine E]       run once and print r0
  *     ebpf-wasm bench FILE [--mem HEX] [--engines ...]  time a program on several engines
+ *     ebpf-wasm compile FILE [--emit-wat|--emit-wasm]   translate to WebAssembly with the JIT
  *     ebpf-wasm conformance [--engine E]                run the bpf_conformance suite in process
  *     ebpf-wasm conformance-plugin [MEM_HEX] [--jit]    the bpf_conformance runner's plugin protocol
  *     ebpf-wasm demo                                    the main job (`npm start`)
@@ -117,6 +118,29 @@ async function main(argv: string[]): Promise<number> {
       const input = readProgramFile(file);
       const mem = parseMemOption(opts.mem) ?? input.mem ?? new Uint8Array(0);
       process.stdout.write(await benchCommand(input.program, mem, opts.engines, opts.json ?? false));
+    });
+
+  program
+    .command('compile')
+    .description('translate a program to WebAssembly with the JIT (text with --emit-wat, a binary with --emit-wasm)')
+    .argument('<file>')
+    .option('--emit-wat', 'print the module as WebAssembly text (the default)')
+    .option('--emit-wasm', 'emit the binary module (to -o, or stdout when it is not a terminal)')
+    .option('-o, --output <file>', 'write the output here')
+    .option('--budget', 'compile the variant that counts back-edges and calls against a budget')
+    .option('--stats', 'print translation statistics to stderr')
+    .action(async (file: string, opts: { emitWat?: boolean; emitWasm?: boolean; output?: string; budget?: boolean; stats?: boolean }) => {
+      const { translate } = await import('../../codegen/compile.js');
+      const input = readProgramFile(file);
+      const wantWasm = opts.emitWasm === true && opts.emitWat !== true;
+      const result = await translate(input.program, { wat: !wantWasm, budget: opts.budget ?? false });
+      const out: string | Uint8Array = wantWasm ? result.wasm : result.wat!;
+      if (wantWasm && !opts.output && process.stdout.isTTY) {
+        throw new Error('refusing to write a binary module to a terminal: use -o FILE or redirect stdout');
+      }
+      if (opts.output) writeFileSync(opts.output, out);
+      else process.stdout.write(out);
+      if (opts.stats) process.stderr.write(JSON.stringify(result.stats, null, 2) + '\n');
     });
 
   program
