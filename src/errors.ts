@@ -33,7 +33,29 @@ export type InvalidProgramCode =
   | 'asm_duplicate_label'
   | 'asm_immediate_range'
   | 'data_format'
-  | 'unknown_helper';
+  | 'unknown_helper'
+  // ELF objects (src/elf/elf.ts, loader.ts)
+  | 'elf_truncated'
+  | 'elf_bad_ident'
+  | 'elf_bad_class'
+  | 'elf_bad_machine'
+  | 'elf_bad_type'
+  | 'elf_bad_section'
+  | 'elf_bad_string'
+  | 'elf_bad_symbol'
+  | 'elf_bad_relocation'
+  | 'elf_undefined_symbol'
+  | 'elf_bad_function'
+  | 'elf_bad_map'
+  | 'elf_unsupported'
+  | 'elf_no_program'
+  // BTF and BTF.ext (src/elf/btf.ts, core.ts)
+  | 'btf_bad_header'
+  | 'btf_truncated'
+  | 'btf_bad_type'
+  | 'btf_bad_string'
+  | 'btf_ext_bad'
+  | 'btf_core_relo';
 
 /** Codes of {@link ExecutionError}. */
 export type ExecutionErrorCode =

@@ -33,6 +33,14 @@ export {
 } from '../runtime/runtime.js';
 export { ENGINES, type EngineName } from '../runtime/engines.js';
 
+// ELF objects from clang -target bpf, and their BTF
+export {
+  loadElf, selectProgram, lineInfoAt, BPF_MAP_TYPE, BPF_F, LIBBPF_PIN, mapTypeName,
+  type ElfObject, type ElfProgram, type ElfFunction, type LineInfo, type MapSpec, type MapInitialValue,
+  type LoadElfOptions, type ProgramSelector,
+} from './elf/loader.js';
+export { parseBtf, type Btf, type BtfType } from './elf/btf.js';
+
 // The bpf_conformance suite
 export { parseDataFile, testProgram, loadSuite, conformanceDir, type DataTest, type Suite } from './conformance/data.js';
 export { CONFORMANCE_HELPERS } from './conformance/helpers.js';

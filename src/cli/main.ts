@@ -81,10 +81,12 @@ async function main(argv: string[]): Promise<number> {
     .description('disassemble a program (raw bytecode, hex text, assembly or a .data file)')
     .argument('<file>')
     .option('--pcs', 'prefix each instruction with its slot number')
-    .action(async (file: string, opts: { pcs?: boolean }) => {
+    .option('--program <name>', 'ELF objects: the program (C function name)')
+    .option('--section <name>', 'ELF objects: the program\'s section, when it holds only one')
+    .action(async (file: string, opts: { pcs?: boolean; program?: string; section?: string }) => {
       const { disassemble } = await import('../isa/disasm.js');
-      const { program: p } = readProgramFile(file);
-      process.stdout.write(disassemble(p, { pcs: opts.pcs ?? false }) + '\n');
+      const { program: p } = readProgramFile(file, { program: opts.program, section: opts.section });
+      process.stdout.write(disassemble(p, { pcs: opts.pcs ?? false }));
     });
 
   program

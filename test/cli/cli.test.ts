@@ -56,8 +56,10 @@ describe('asm and disasm', () => {
 describe('run', () => {
   it('prints r0 in hex for the example filter', () => {
     expect(cli(['run', FILTER, '--mem', BLOCKED_FRAME]).stdout).toBe('0x0\n');
-    const passed = BLOCKED_FRAME.replace('c0000207', 'c6336402');
-    expect(cli(['run', FILTER, '--mem', passed]).stdout).toBe('0x1\n');
+    // Same frame from 198.51.100.2: still dropped for its port 1900; to port 53 it passes.
+    const otherSource = BLOCKED_FRAME.replace('c0000207', 'c6336402');
+    expect(cli(['run', FILTER, '--mem', otherSource]).stdout).toBe('0x0\n');
+    expect(cli(['run', FILTER, '--mem', otherSource.replace('076c0008', '00350008')]).stdout).toBe('0x1\n');
   });
 
   it('uses a .data file\'s own memory and prints JSON with --json', () => {
