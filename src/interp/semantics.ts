@@ -5,10 +5,11 @@
  * Every value in and out is an unsigned 64-bit `bigint` (0 .. 2^64-1), the way registers are specified. These
  * functions are written to be obviously right, not fast: the tests use them as the oracle for the interpreter's
  * 32-bit-halves fast paths (and for the JIT), and the interpreter calls them on its rare slow paths (64-bit
- * division with large operands).
+ * division of operands of magnitude 2^52 or more).
  *
- * Also here: the few number-level helpers the interpreter's fast paths share ({@link mulhu32}, conversions
- * between `bigint` and 32-bit halves).
+ * Also here: the number-level helpers of the 32-bit-halves representation: conversions between `bigint` and
+ * halves, and {@link mulhu32}, the high half of a 32x32-bit product, which the interpreter's loop (execute.ts)
+ * writes out inline and the tests check against bigint.
  *
  * Deliberately not here: memory, regions, calls, the budget (interpreter.ts and src/exec.ts), and anything
  * about the encoding (src/isa).
@@ -214,7 +215,7 @@ export const U64_INT_MIN = INT64_MIN;
 
 /** The u64 made of two 32-bit halves (each given as any int32/uint32 bit pattern). */
 export function fromHalves(lo: number, hi: number): bigint {
-  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+  return hi === 0 ? BigInt(lo >>> 0) : (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
 }
 
 /** The low half of `x` as an int32 bit pattern. */
@@ -227,17 +228,23 @@ export function hiHalf(x: bigint): number {
   return Number((BigInt.asUintN(64, x) >> 32n) & MASK32) | 0;
 }
 
-const TWO32 = 4294967296;
-
 /**
- * The high 32 bits of the unsigned 64-bit product of two 32-bit values (int32 bit patterns), returned as a
- * number 0..2^32-1.
+ * The high 32 bits of the unsigned 64-bit product of two 32-bit values, all as int32 bit patterns (so the result
+ * may read negative: `>>> 0` gives the unsigned value).
  *
- * Why this is exact: the double product `p = a*b` (true value `H*2^32 + L`, below 2^64) is off by at most
- * 2^11; `Math.imul` gives the exact low half `L`; so `(p - L) / 2^32` lies within 2^-20 of the integer `H`, and
- * rounding recovers it. A few float operations, no bigint.
+ * Four 16x16-bit partial products by `Math.imul` (each exact below 2^32), summed column by column: int32
+ * arithmetic only, no float and no bigint. The interpreter's 64-bit multiply is this plus two `Math.imul`s.
  */
 export function mulhu32(a: number, b: number): number {
-  const l = Math.imul(a, b) >>> 0;
-  return Math.round(((a >>> 0) * (b >>> 0) - l) / TWO32);
+  const a0 = a & 0xffff;
+  const a1 = a >>> 16;
+  const b0 = b & 0xffff;
+  const b1 = b >>> 16;
+  const p00 = Math.imul(a0, b0);
+  const p01 = Math.imul(a0, b1);
+  const p10 = Math.imul(a1, b0);
+  const p11 = Math.imul(a1, b1);
+  // Bits 16..31 of the product collect three 16-bit pieces; what overflows them carries into the high half.
+  const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
+  return (p11 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16)) | 0;
 }
