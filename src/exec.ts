@@ -51,6 +51,14 @@ export type HelperFn = (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigi
 /** Helper functions by id (Linux UAPI numbering for the standard ones). */
 export type HelperTable = ReadonlyMap<number, HelperFn>;
 
+/**
+ * Calling conventions, identical in both engines (the differential tests rely on them):
+ * - helper call: r1..r5 are passed as arguments and are left unchanged afterwards; r0 receives the result.
+ * - local (bpf-to-bpf) call: the callee starts with the caller's r0..r9 and a fresh frame (r10 =
+ *   `frameTop(stackBase, depth + 1)`); on return the caller gets r0..r5 as the callee left them, while r6..r9 and
+ *   r10 are restored to the caller's values. (Linux leaves r1..r5 undefined after a call; we define them.)
+ */
+
 /** Thrown by a helper to end the program immediately with the given r0 (the conformance suite's "unwind"). */
 export class UnwindSignal {
   constructor(readonly r0: bigint) {}
