@@ -13,8 +13,8 @@ import { Interpreter } from '../src/interp/interpreter.js';
 /** Names of the engines. */
 export type EngineName = 'interp' | 'jit';
 
-/** Every engine, in the order suites run them. The JIT joins this list once it passes the conformance suite. */
-export const ENGINES: readonly EngineName[] = ['interp'];
+/** Every engine, in the order suites run them (the interpreter, the reference, first). */
+export const ENGINES: readonly EngineName[] = ['interp', 'jit'];
 
 /** What an engine needs to prepare a program. */
 export interface PrepareContext {

@@ -1,0 +1,97 @@
+/**
+ * Lowering of calls and returns (RFC 9669 section 4.3.1): helper calls (imported JS functions), `callx`
+ * (helper id in a register), bpf-to-bpf local calls (a direct Wasm call), `exit`, and the budget check that
+ * taken back-edges and local calls share.
+ *
+ * Local calls: the callee gets the caller's r0..r9 as params (the interpreter has one register file, so a
+ * callee starts from the caller's values) and a fresh frame, `fp - 512`; at `exit` it returns r0 and leaves
+ * r1..r5 in the `ret` globals, which the caller copies back. r6..r9 and r10 are the caller's own locals, so
+ * they survive the call by construction. The depth check keeps every frame inside the execution's stack: that
+ * is what makes the unchecked r10 path of lower-mem.ts sound.
+ *
+ * Not here: the JS side of helpers (host.ts), the branch structure (relooper.ts).
+ */
+
+import { STACK_FRAME_SIZE } from '../src/exec.js';
+import type { CallInsn, CallxInsn } from '../src/isa/insn.js';
+import type { Expr } from './binaryen.js';
+import { F, G, L_FP, L_STACK_LO, fnName, helperImport, type FnContext } from './frame.js';
+
+const ARG_REGS = [1, 2, 3, 4, 5] as const;
+
+/**
+ * Charges one unit of budget (a taken back-edge or a local call), faulting with `budget_exceeded` at `pc` when
+ * none is left. Only the budget variant of a module emits it.
+ *
+ *     (if (i64.eqz (global.get $budget)) (then <fault budget_exceeded pc>))
+ *     (global.set $budget (i64.sub (global.get $budget) (i64.const 1)))
+ */
+export function chargeBudget(ctx: FnContext, pc: number): Expr {
+  const b = ctx.b;
+  return b.block([
+    b.if(b.i64.eqz(b.getGlobal(G.budget, 'i64')), ctx.fault('budget_exceeded', pc)),
+    b.setGlobal(G.budget, b.i64.sub(b.getGlobal(G.budget, 'i64'), b.i64.const(1n))),
+  ]);
+}
+
+/**
+ * `call imm`: a helper (imported as `helper_<id>`, r1..r5 in, r0 out, r1..r5 unchanged) or a local function.
+ * A kernel-function call (`call btf`) faults with `unknown_helper` when executed.
+ *
+ *     ;; call 5 (helper)
+ *     (local.set $r0 (call $helper_5 (i32.const pc) $r1 $r2 $r3 $r4 $r5))
+ *     ;; call local (callee at slot 12)
+ *     (if (i32.lt_u $fp (i32.add (i32.wrap_i64 $stack_lo) (i32.const 1024))) (then <fault call_depth>))
+ *     <charge budget>                                              ;; budget variant only
+ *     (local.set $r0 (call $f12 (i32.sub $fp (i32.const 512)) $r0 $r1 ... $r9))
+ *     (local.set $r1 (global.get $ret1)) ... (local.set $r5 (global.get $ret5))
+ */
+export function lowerCall(ctx: FnContext, insn: CallInsn): Expr {
+  const b = ctx.b;
+  const t = insn.target;
+  switch (t.kind) {
+    case 'helper':
+      return ctx.set(0, b.call(helperImport(t.id), [b.i32.const(insn.pc), ...ARG_REGS.map((r) => ctx.get(r))], 'i64'));
+    case 'btf':
+      // Kernel functions are not supported; like the interpreter, executing such a call faults (loading does not).
+      return ctx.fault('unknown_helper', insn.pc, b.i64.const(BigInt(t.id)));
+    case 'local': {
+      const fp = (): Expr => b.getLocal(L_FP, 'i32');
+      // Frames sit at fp = stackBase + STACK_SIZE - depth * 512, so the deepest allowed one (depth
+      // MAX_CALL_DEPTH - 1) has fp = stackBase + 512: a caller with fp < stackBase + 1024 is already there.
+      const minCallerFp = b.i32.add(b.i32.wrap(b.getLocal(L_STACK_LO, 'i64')), b.i32.const(2 * STACK_FRAME_SIZE));
+      const regs = Array.from({ length: 10 }, (_, r) => ctx.get(r));
+      // Depth before budget, as in the interpreter: a call that cannot happen consumes nothing.
+      return b.block([
+        b.if(b.i32.lt_u(fp(), minCallerFp), ctx.fault('call_depth', insn.pc)),
+        ...(ctx.options.budget ? [chargeBudget(ctx, insn.pc)] : []),
+        ctx.set(0, b.call(fnName(t.pc), [b.i32.sub(fp(), b.i32.const(STACK_FRAME_SIZE)), ...regs], 'i64')),
+        ...ARG_REGS.map((r) => ctx.set(r, b.getGlobal(G.ret(r), 'i64'))),
+      ]);
+    }
+  }
+}
+
+/**
+ * `callx reg`: a helper call whose id is the register's value, resolved by the host at run time (an unknown id
+ * faults with `unknown_helper`).
+ *
+ *     (local.set $r0 (call $callx (i32.const pc) $rN $r1 $r2 $r3 $r4 $r5))
+ */
+export function lowerCallx(ctx: FnContext, insn: CallxInsn): Expr {
+  const b = ctx.b;
+  return ctx.set(0, b.call(F.callx, [b.i32.const(insn.pc), ctx.get(insn.reg), ...ARG_REGS.map((r) => ctx.get(r))], 'i64'));
+}
+
+/**
+ * `exit`: return r0; a local-call target also publishes r1..r5 for its caller.
+ *
+ *     (global.set $ret1 $r1) ... (global.set $ret5 $r5)                   ;; callees only
+ *     (return $r0)
+ */
+export function lowerExit(ctx: FnContext): Expr {
+  const b = ctx.b;
+  const ret = b.return(ctx.get(0));
+  if (!ctx.isCallee) return ret;
+  return b.block([...ARG_REGS.map((r) => b.setGlobal(G.ret(r), ctx.get(r))), ret]);
+}

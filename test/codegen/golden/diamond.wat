@@ -1,0 +1,56 @@
+ (func $f0 (param $fp i32) (param $r0 i64) (param $r1 i64) (param $r2 i64) (param $r3 i64) (param $r4 i64) (param $r5 i64) (param $r6 i64) (param $r7 i64) (param $r8 i64) (param $r9 i64) (result i64)
+  (local $r10 i64)
+  (local $addr i64)
+  (local $tmp i64)
+  (local $stack_lo i64)
+  (local $label i32)
+  (local.set $stack_lo
+   (global.get $stack_lo)
+  )
+  (block
+   (if
+    (i64.eq
+     (local.get $r1)
+     (i64.const 0)
+    )
+    (then
+     (local.set $r0
+      (i64.const -1)
+     )
+     (return
+      (local.get $r0)
+     )
+    )
+   )
+   (block $B5
+    (if
+     (i64.gt_s
+      (local.get $r2)
+      (i64.const 10)
+     )
+     (then
+      (local.set $r0
+       (i64.const 2)
+      )
+      (br $B5)
+     )
+    )
+    (local.set $r0
+     (i64.const 1)
+    )
+    (br $B5)
+   )
+   (block
+    (local.set $r0
+     (i64.add
+      (local.get $r0)
+      (local.get $r2)
+     )
+    )
+    (return
+     (local.get $r0)
+    )
+   )
+  )
+  (unreachable)
+ )
