@@ -20,6 +20,8 @@ export const ENGINES: readonly EngineName[] = ['interp', 'jit'];
 export interface PrepareContext {
   readonly memory: WebAssembly.Memory;
   readonly helpers: HelperTable;
+  /** Memory accesses the verifier proved in bounds (src/verifier): the JIT drops their checks. */
+  readonly proven?: ReadonlySet<number>;
 }
 
 /** Prepares `program` on `engine`: pre-decodes it (interpreter) or compiles and instantiates it (JIT). */
@@ -29,7 +31,7 @@ export async function prepareEngine(engine: EngineName, program: Program, ctx: P
       return new Interpreter(program);
     case 'jit': {
       const { compileForRuntime } = await import('../codegen/compile.js');
-      return compileForRuntime(program, ctx);
+      return compileForRuntime(program, ctx, ctx.proven === undefined ? {} : { proven: ctx.proven });
     }
   }
 }

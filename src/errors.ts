@@ -55,7 +55,26 @@ export type InvalidProgramCode =
   | 'btf_bad_type'
   | 'btf_bad_string'
   | 'btf_ext_bad'
-  | 'btf_core_relo';
+  | 'btf_core_relo'
+  // The verifier (src/verifier): see VerifierErrorCode
+  | VerifierErrorCode;
+
+/**
+ * Codes of {@link VerifierError}: why the verifier (src/verifier) rejected a program. Structure first, then types,
+ * memory, helpers, termination, and the analysis itself.
+ */
+export type VerifierErrorCode =
+  // structure (src/verifier/cfg.ts)
+  | 'unreachable' | 'fall_off_end' | 'jump_between_functions' | 'recursion' | 'bad_callback'
+  // registers and the stack
+  | 'write_r10' | 'uninit_register' | 'uninit_stack' | 'call_depth' | 'stack_too_deep'
+  // pointers and memory
+  | 'null_deref' | 'not_a_pointer' | 'ptr_arith' | 'packet_oob' | 'stack_oob' | 'map_value_oob' | 'mem_oob'
+  | 'ctx_access' | 'raw_access' | 'misaligned' | 'readonly_map' | 'readonly_mem' | 'pointer_leak' | 'stale_pointer'
+  // helpers and calls
+  | 'helper_not_allowed' | 'helper_arg' | 'leaked_ringbuf' | 'bad_release' | 'bad_map_ref'
+  // termination and analysis cost
+  | 'unbounded_loop' | 'too_complex';
 
 /** Codes of {@link ExecutionError}. */
 export type ExecutionErrorCode =
@@ -97,6 +116,53 @@ export class InvalidProgramError extends BpfError {
     this.code = code;
     this.line = extra?.line;
   }
+}
+
+/** One register's abstract value, as a rejection reports it (`r1 = map_value_or_null(counts)`). */
+export interface VerifierRegister {
+  readonly reg: number;
+  readonly value: string;
+}
+
+/** Where and why the verifier rejected a program: everything {@link VerifierError} renders. */
+export interface VerifierDiagnostic {
+  /** The instruction disassembled (`ldxdw %r2, [%r1+0]`). */
+  readonly insn: string;
+  /** Source position and text, when the program carries line info (`xdp_hash.c:21: __u64 v = *value;`). */
+  readonly source?: string;
+  /** The abstract values of the registers the instruction involves, at that point. */
+  readonly registers: readonly VerifierRegister[];
+  /** The shortest path of slots from the program entry (or from the origin of the faulty value) to `pc`. */
+  readonly path: readonly number[];
+  /** Further explanation lines (branch decisions on the path, where a value came from), already rendered. */
+  readonly notes: readonly string[];
+}
+
+/**
+ * The verifier rejected a program (src/verifier). `message` is a few readable lines: the first starts
+ * `pc N: ` and says what is wrong; the next show the instruction (and source line), the registers involved and
+ * the path that led there.
+ */
+export class VerifierError extends InvalidProgramError {
+  declare readonly code: VerifierErrorCode;
+  readonly diagnostic: VerifierDiagnostic | undefined;
+
+  constructor(code: VerifierErrorCode, detail: string, pc: number | undefined, diagnostic?: VerifierDiagnostic) {
+    super(code, detail, pc);
+    // InvalidProgramError's `name` is a literal type; this subclass names itself at run time.
+    Object.defineProperty(this, 'name', { value: 'VerifierError', enumerable: true, configurable: true, writable: false });
+    this.diagnostic = diagnostic;
+    if (diagnostic !== undefined) this.message = renderDiagnostic(this.message, diagnostic);
+  }
+}
+
+/** The lines of a {@link VerifierError} after its first. */
+function renderDiagnostic(first: string, d: VerifierDiagnostic): string {
+  const lines = [first, `  ${d.insn}${d.source !== undefined ? `    ; ${d.source}` : ''}`];
+  for (const r of d.registers) lines.push(`  r${r.reg} = ${r.value}`);
+  if (d.path.length > 0) lines.push(`  path: ${d.path.join(' → ')}`);
+  for (const n of d.notes) lines.push(`  ${n}`);
+  return lines.join('\n');
 }
 
 /** A program faulted at run time. The run is over; the host and its other programs are unaffected. */

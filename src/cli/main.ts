@@ -7,6 +7,7 @@
  *     ebpf-wasm run FILE [--mem HEX] [--engine E]       run once and print r0
  *     ebpf-wasm bench FILE [--mem HEX] [--engines ...]  time a program on several engines
  *     ebpf-wasm compile FILE [--emit-wat|--emit-wasm]   translate to WebAssembly with the JIT
+ *     ebpf-wasm verify FILE [--type T] [--mode M] [--log]  prove the program safe (exit 1 and why, when not)
  *     ebpf-wasm conformance [--engine E]                run the bpf_conformance suite in process
  *     ebpf-wasm conformance-plugin [MEM_HEX] [--jit]    the bpf_conformance runner's plugin protocol
  *     ebpf-wasm demo                                    the main job (`npm start`)
@@ -163,6 +164,50 @@ async function main(argv: string[]): Promise<number> {
     .action(async (opts: { packets?: number }) => {
       const { runDemo } = await import('./demo.js');
       await runDemo({ packets: opts.packets });
+    });
+
+  program
+    .command('verify')
+    .description('verify a program: prove its memory accesses in bounds and its loops bounded (exit 1 with the reason when rejected)')
+    .argument('<file>')
+    .option('--program <name>', 'ELF objects: the program (C function name)')
+    .option('--section <name>', 'ELF objects: the program\'s section, when it holds only one')
+    .addOption(new Option('--type <type>', 'program type (default: from the ELF section, else raw)').choices(['xdp', 'socket', 'tc', 'raw']))
+    .addOption(new Option('--mode <mode>', 'strict: reject what cannot be proven; permissive: check it at run time').choices(['strict', 'permissive']).default('strict'))
+    .option('--log', 'print the program with the state proven before each instruction')
+    .action(async (file: string, opts: { program?: string; section?: string; type?: 'xdp' | 'socket' | 'tc' | 'raw'; mode: 'strict' | 'permissive'; log?: boolean }) => {
+      const { verify } = await import('../verifier/verify.js');
+      const { renderLog } = await import('../verifier/log.js');
+      const { programTypeOfSection } = await import('../verifier/context.js');
+      const { VerifierError } = await import('../errors.js');
+      const input = readProgramFile(file, { program: opts.program, section: opts.section });
+      const elf = input.elf;
+      const options = {
+        mode: opts.mode,
+        type: opts.type ?? (elf !== undefined ? programTypeOfSection(elf.program.section) : 'raw'),
+        maps: elf?.object.maps,
+        lineInfo: elf?.program.lineInfo,
+      } as const;
+      try {
+        const v = verify(input.program, options);
+        if (opts.log) process.stdout.write(renderLog(v));
+        else {
+          const loops = v.terminates ? 'every loop terminates' : 'termination not proven: runs need a budget';
+          process.stdout.write(`accepted (${v.type}, ${v.mode}): ${v.proven.size} of ${v.accesses.size} memory accesses proven, ${loops}\n`);
+        }
+      } catch (e) {
+        if (!(e instanceof VerifierError)) throw e;
+        if (opts.log && opts.mode === 'strict') {
+          // Show what was proven, as far as permissive mode gets, before the reason for the rejection.
+          try {
+            process.stdout.write(renderLog(verify(input.program, { ...options, mode: 'permissive' })));
+          } catch {
+            // rejected in permissive mode too: the error says why
+          }
+        }
+        process.stderr.write(e.message + '\n');
+        exitCode = 1;
+      }
     });
 
   program.command('conformance-plugin').description('speak the bpf_conformance runner\'s plugin protocol: [MEM_HEX] [--interpret|--jit], program hex on stdin');
