@@ -40,6 +40,11 @@ export interface HelperEnv {
   readonly memory: WebAssembly.Memory;
   /** Slot of the `call` instruction. */
   readonly pc: number;
+  /**
+   * The running execution's request, so a helper can check pointer arguments against its stack and regions
+   * (the map helpers of runtime/maps refuse to run without it). Engines should always pass it.
+   */
+  readonly request?: ExecRequest;
 }
 
 /**

@@ -6,8 +6,8 @@
  */
 
 // Errors
-export { BpfError, InvalidProgramError, ExecutionError, InternalError } from './errors.js';
-export type { InvalidProgramCode, ExecutionErrorCode } from './errors.js';
+export { BpfError, InvalidProgramError, ExecutionError, InternalError, VerifierError } from './errors.js';
+export type { InvalidProgramCode, ExecutionErrorCode, VerifierErrorCode, VerifierDiagnostic, VerifierRegister } from './errors.js';
 
 // ISA: the opcode table, the IR, bytecode and assembly both ways
 export { OPCODES, CLASS, type OpSpec, type Syntax, type Group } from './isa/spec.js';
@@ -32,6 +32,31 @@ export {
   Runtime, LoadedProgram, type RuntimeOptions, type LoadOptions, type RunOptions, type RunResult,
 } from '../runtime/runtime.js';
 export { ENGINES, type EngineName } from '../runtime/engines.js';
+
+// Maps: one WebAssembly implementation serving programs, the JS API and workers
+export {
+  MapRegistry, attachMaps, type MapDefinition, type MapTypeName, type MapFor, type MapAreaOptions, type MapLayout,
+  type SharedMaps, type CreateAllOptions,
+} from '../runtime/maps/registry.js';
+export {
+  BpfMap, KeyedMap, KeyValueMap, PerCpuMap, MapOfMaps, ProgArray, QueueMap, BloomFilter, RingBuffer,
+  type AnyMap, type MapInfo, type UpdateFlags, type RecordsOptions,
+} from '../runtime/maps/map.js';
+export { MapError, type MapErrnoCode, type MapMisuseCode } from '../runtime/maps/errors.js';
+export { codecs, type Codec, type CodecName, type CodecLike } from '../runtime/maps/codecs.js';
+export { relocateMaps } from '../runtime/maps/relocate.js';
+export { mapHelpers, checkPointer } from '../runtime/maps/helpers.js';
+export { mapHandle, HANDLE_TAG, MAP_HELPER, MAP_EXPORT_NAMES, BPF_UPDATE, BPF_RB, type MapExports } from '../runtime/maps/abi.js';
+export { instantiateMaps, mapsModule } from '../runtime/maps/module.js';
+
+// The verifier: proves programs safe, explains rejections, hands the JIT its facts
+export { verify, type VerifyOptions, type VerifiedProgram, type StateAt } from './verifier/verify.js';
+export { renderLog } from './verifier/log.js';
+export { HELPERS, opaqueHelper, helpersForType, type HelperProto, type ArgKind, type RetKind } from './verifier/helpers.js';
+export {
+  XDP_MD, SK_BUFF_SOCKET, SK_BUFF_TC, PROGRAM_TYPES, contextLayout, programTypeOfSection,
+  type ProgramType, type ContextLayout, type CtxField,
+} from './verifier/context.js';
 
 // ELF objects from clang -target bpf, and their BTF
 export {

@@ -382,7 +382,7 @@ export class Interpreter implements Executable {
     if (fn === undefined) throw new ExecutionError('unknown_helper', `call to unknown helper ${id}`, slot);
     let v: bigint;
     try {
-      const ret: unknown = fn(fromHalves(M[2], M[3]), fromHalves(M[4], M[5]), fromHalves(M[6], M[7]), fromHalves(M[8], M[9]), fromHalves(M[10], M[11]), { memory: req.memory, pc: slot });
+      const ret: unknown = fn(fromHalves(M[2], M[3]), fromHalves(M[4], M[5]), fromHalves(M[6], M[7]), fromHalves(M[8], M[9]), fromHalves(M[10], M[11]), { memory: req.memory, pc: slot, request: req });
       if (typeof ret !== 'bigint') throw new TypeError(`returned ${describe(ret)}, not a bigint`);
       v = BigInt.asUintN(64, ret);
     } catch (e) {

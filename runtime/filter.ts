@@ -1,0 +1,351 @@
+/**
+ * The packet fast path of a loaded program: `run(packet) → number` and `runBatch(packets) → Uint32Array`, for
+ * filters and the XDP-style API built on them. Where `LoadedProgram.run` (the general path: any input, r0 as a
+ * u64 `bigint`, the input copied back out, a stack taken from the runtime and cleared from JS) costs about half a
+ * microsecond a run, this path binds everything once and then crosses into WebAssembly with one `number` and
+ * no `bigint` either way.
+ *
+ * A run, on either engine, sees exactly what `LoadedProgram.run` would show it, apart from where things are:
+ * - r1 = the packet's address in linear memory (also for an empty packet), r2 = its length, r3..r5 = 0;
+ * - the regions: the packet (writable unless {@link PacketOptions.writable} is false) and the runtime's map
+ *   regions; legacy packet loads (LD_ABS/LD_IND) read the same packet;
+ * - a stack of its own (STACK_SIZE bytes, no other execution uses it), all zero when the run starts;
+ * - the result is r0's low 32 bits (an XDP action, a filter verdict), as an unsigned number.
+ *
+ * Layout, allocated from the runtime once (and again, larger, when a packet or a batch does not fit):
+ *
+ *     stack (STACK_SIZE) │ data: the packet, or a batch's packets back to back │ offsets u32[n+1] │ results u32[n]
+ *
+ * The stack must be all zero when a run starts, or a program could read what the previous run left there.
+ * `LoadedProgram.run` clears the whole 4 KiB from JS before every run; that alone would cost more than this
+ * path's whole budget. Instead the JIT clears, inside WebAssembly, only what the previous run may have written
+ * (codegen/frame.ts, `PACKET_ENTRIES`): the entry frame's stores at constant r10 offsets, known when the
+ * program is compiled, with a few inline stores; and the whole stack with `memory.fill` only after a run that
+ * did something the compiler could not bound (a store through another register that landed in the stack, a
+ * helper call, a local call). Other engines clear the whole stack before each run.
+ *
+ * Both engines use the same layout, so they give the same results (the differential tests of
+ * test/runtime/fastpath.test.ts compare them); the interpreter runs the packets one by one from JS.
+ *
+ * Not here: the JIT's entries (codegen/translate.ts, `buildPacketEntries`) and its engine (codegen/host.ts,
+ * `JitPacketEngine`); the general path (runtime.ts).
+ */
+
+import { ExecutionError, InternalError } from '../src/errors.js';
+import { STACK_SIZE, type Executable, type ExecRequest, type HelperTable, type Region } from '../src/exec.js';
+import type { PacketBinding, PacketEngine } from '../codegen/host.js';
+import type { Runtime } from './runtime.js';
+
+/**
+ * Packets for {@link PacketPath.runBatch}: an array of packets, or packets already back to back in one buffer,
+ * packet i being `data[offsets[i] .. offsets[i + 1])` (`offsets` has one entry more than there are packets,
+ * non-decreasing, the last at most `data.length`). The second form costs one copy for the whole batch.
+ */
+export type PacketBatch = readonly Uint8Array[] | { readonly data: Uint8Array; readonly offsets: ArrayLike<number> };
+
+/** Options of a {@link PacketPath}, fixed for its lifetime. */
+export interface PacketOptions {
+  /** Execution budget of each run (see `ExecRequest.budget`). Default: none. */
+  readonly budget?: number;
+  /** Whether programs may write the packet. Default true. */
+  readonly writable?: boolean;
+}
+
+/** A fault in a batch: the `ExecutionError` of the run that faulted, naming its packet. */
+export class BatchExecutionError extends ExecutionError {
+  /** Index of the faulting packet in the batch; the packets before it ran to completion. */
+  readonly packetIndex: number;
+
+  constructor(packetIndex: number, cause: ExecutionError) {
+    super(cause.code, `packet ${packetIndex}: ${cause.detail}`, cause.pc ?? 0, { cause });
+    this.packetIndex = packetIndex;
+  }
+}
+
+/** Initial sizes of the data area (bytes) and of the batch tables (packets). */
+const INITIAL_DATA = 4096;
+const INITIAL_TABLE = 256;
+/** Nested packet paths (a helper re-entering the same program's path) allowed, as with the runtime's stacks. */
+const MAX_NESTING = 8;
+
+/** An executable that provides its own packet engine (the JIT's `JitExecutable`). */
+interface HasPacketEngine {
+  packetEngine(budget: boolean): PacketEngine;
+}
+
+function hasPacketEngine(exe: Executable): exe is Executable & HasPacketEngine {
+  return typeof (exe as Partial<HasPacketEngine>).packetEngine === 'function';
+}
+
+/**
+ * The packet fast path of one program on one runtime (see the file header). Get one with
+ * `LoadedProgram.packetPath(options)`; `LoadedProgram.runPacket` / `runBatch` use a default one.
+ */
+export class PacketPath {
+  private readonly engine: PacketEngine;
+  private readonly memory: WebAssembly.Memory;
+  private readonly writable: boolean;
+  private readonly budget: number | undefined;
+  private readonly stackBase: number;
+  private data = 0;
+  private dataCap = 0;
+  private offsets = 0;
+  private results = 0;
+  private tableCap = 0;
+  private u8: Uint8Array = new Uint8Array(0);
+  private u32: Uint32Array = new Uint32Array(0);
+  /** The map regions bound last (the runtime's list: a new list means new regions). */
+  private boundRegions: readonly Region[] | undefined;
+  /** Length of the last single packet, and of the last batch (for {@link packetView}). */
+  private lastLength = 0;
+  private lastCount = 0;
+  private busy = false;
+  private nested: PacketPath | undefined;
+
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly executable: Executable,
+    private readonly helpers: HelperTable,
+    private readonly options: PacketOptions = {},
+    private readonly depth = 0,
+  ) {
+    const budget = options.budget;
+    if (budget !== undefined && !(Number.isSafeInteger(budget) && budget >= 0)) throw new RangeError(`budget ${budget} is not a non-negative integer`);
+    this.budget = budget;
+    this.writable = options.writable ?? true;
+    this.memory = runtime.memory;
+    this.engine = hasPacketEngine(executable) ? executable.packetEngine(budget !== undefined) : new LoopPacketEngine(executable, runtime.memory);
+    this.stackBase = runtime.alloc(STACK_SIZE, 16);
+    this.allocData(INITIAL_DATA);
+    this.allocTables(INITIAL_TABLE);
+    this.bind();
+  }
+
+  /**
+   * Runs the program once on `packet` (copied into linear memory) and returns r0's low 32 bits, unsigned.
+   *
+   * @throws ExecutionError when the program faults (naming the pc).
+   */
+  run(packet: Uint8Array): number {
+    if (this.busy) return this.inner().run(packet);
+    const n = packet.length;
+    if (n > this.dataCap) {
+      this.allocData(n);
+      this.bind();
+    }
+    if (this.regionsChanged()) this.bind();
+    let u8 = this.u8;
+    // An unshared memory's buffer is detached (length 0) when the memory grows.
+    if (u8.length === 0) u8 = this.views();
+    u8.set(packet, this.data);
+    this.busy = true;
+    try {
+      return this.engine.runOne(n);
+    } finally {
+      this.lastLength = n;
+      this.lastCount = 0;
+      this.busy = false;
+    }
+  }
+
+  /**
+   * Runs the program on each packet of a batch, in order, each on a fresh stack, and returns r0's low 32 bits
+   * for each (in `out` when given: it must have room for them). The packets are copied into linear memory back
+   * to back; the JIT runs the whole batch in one call into WebAssembly.
+   *
+   * @throws BatchExecutionError (an `ExecutionError` naming the packet and the pc) when a run faults: the batch
+   *   stops there.
+   * @throws RangeError for malformed offsets or an `out` too small.
+   */
+  runBatch(packets: PacketBatch, out?: Uint32Array): Uint32Array {
+    if (this.busy) return this.inner().runBatch(packets, out);
+    const isList = Array.isArray(packets);
+    let count: number;
+    let total: number;
+    if (isList) {
+      const list = packets as readonly Uint8Array[];
+      count = list.length;
+      total = 0;
+      for (let i = 0; i < count; i++) total += list[i].length;
+    } else {
+      const { data, offsets } = packets as Exclude<PacketBatch, readonly Uint8Array[]>;
+      count = offsets.length - 1;
+      if (count < 0) throw new RangeError('a batch needs at least one offset');
+      let prev = 0;
+      for (let i = 0; i <= count; i++) {
+        const o = offsets[i];
+        if (!(Number.isInteger(o) && o >= prev && o <= data.length)) {
+          throw new RangeError(`batch offset ${i} (${o}) is not an integer between the previous offset (${prev}) and the data length (${data.length})`);
+        }
+        prev = o;
+      }
+      total = data.length;
+    }
+    const result = out ?? new Uint32Array(count);
+    if (result.length < count) throw new RangeError(`out has room for ${result.length} results, the batch has ${count} packets`);
+    if (count === 0) return result;
+    let rebind = false;
+    if (total > this.dataCap) {
+      this.allocData(total);
+      rebind = true;
+    }
+    if (count + 1 > this.tableCap) {
+      this.allocTables(count + 1);
+      rebind = true;
+    }
+    if (rebind || this.regionsChanged()) this.bind();
+    let u8 = this.u8;
+    if (u8.length === 0) u8 = this.views();
+    const u32 = this.u32;
+    const table = this.offsets >>> 2;
+    if (isList) {
+      const list = packets as readonly Uint8Array[];
+      let at = 0;
+      for (let i = 0; i < count; i++) {
+        const p = list[i];
+        u32[table + i] = at;
+        u8.set(p, this.data + at);
+        at += p.length;
+      }
+      u32[table + count] = at;
+    } else {
+      const { data, offsets } = packets as Exclude<PacketBatch, readonly Uint8Array[]>;
+      u8.set(data, this.data);
+      if (offsets instanceof Uint32Array) u32.set(offsets.subarray(0, count + 1), table);
+      else for (let i = 0; i <= count; i++) u32[table + i] = offsets[i];
+    }
+    this.busy = true;
+    try {
+      this.engine.runBatch(count);
+    } catch (e) {
+      if (e instanceof ExecutionError) throw new BatchExecutionError(this.engine.position, e);
+      throw e;
+    } finally {
+      this.lastLength = 0;
+      this.lastCount = count;
+      this.busy = false;
+    }
+    const res = this.results >>> 2;
+    result.set(this.views32().subarray(res, res + count));
+    return result;
+  }
+
+  /**
+   * The bytes of the last single packet (no `index`) or of packet `index` of the last batch, as the program
+   * left them: a view of linear memory, valid until the next run on this path or a growth of the memory.
+   */
+  packetView(index?: number): Uint8Array {
+    const u8 = this.u8.length === 0 ? this.views() : this.u8;
+    if (index === undefined) return u8.subarray(this.data, this.data + this.lastLength);
+    if (!(Number.isInteger(index) && index >= 0 && index < this.lastCount)) throw new RangeError(`no packet ${index} in the last batch of ${this.lastCount}`);
+    const u32 = this.views32();
+    const o = this.offsets >>> 2;
+    return u8.subarray(this.data + u32[o + index], this.data + u32[o + index + 1]);
+  }
+
+  /** The path a helper re-entering this one (during a run) gets: its own stack and buffers. */
+  private inner(): PacketPath {
+    if (this.depth + 1 >= MAX_NESTING) throw new ExecutionError('call_depth', `more than ${MAX_NESTING} nested packet runs of one program`, 0);
+    return (this.nested ??= new PacketPath(this.runtime, this.executable, this.helpers, this.options, this.depth + 1));
+  }
+
+  /** Whether the runtime's map regions changed since the last bind (a new map area). */
+  private regionsChanged(): boolean {
+    const regions = this.runtime.mapRegions();
+    const bound = this.boundRegions!;
+    return regions !== bound && !(regions.length === 0 && bound.length === 0);
+  }
+
+  private allocData(size: number): void {
+    this.dataCap = Math.max(size, 2 * this.dataCap);
+    this.data = this.runtime.alloc(this.dataCap, 16);
+  }
+
+  private allocTables(entries: number): void {
+    this.tableCap = Math.max(entries, 2 * this.tableCap);
+    this.offsets = this.runtime.alloc(4 * this.tableCap, 16);
+    this.results = this.runtime.alloc(4 * this.tableCap, 16);
+  }
+
+  private views(): Uint8Array {
+    this.u32 = new Uint32Array(this.memory.buffer);
+    return (this.u8 = new Uint8Array(this.memory.buffer));
+  }
+
+  private views32(): Uint32Array {
+    if (this.u32.length === 0) this.views();
+    return this.u32;
+  }
+
+  private bind(): void {
+    const regions = this.runtime.mapRegions();
+    this.boundRegions = regions;
+    this.views();
+    this.engine.bind({
+      stackBase: this.stackBase,
+      data: this.data,
+      offsets: this.offsets,
+      results: this.results,
+      writable: this.writable,
+      budget: this.budget,
+      regions,
+      helpers: this.helpers,
+    });
+  }
+}
+
+/**
+ * The {@link PacketEngine} of any `Executable` (the interpreter): one `run` per packet from JS, on the same
+ * layout as the JIT's, with the whole stack cleared before each run.
+ */
+class LoopPacketEngine implements PacketEngine {
+  position = 0;
+  private binding: PacketBinding | undefined;
+
+  constructor(private readonly executable: Executable, private readonly memory: WebAssembly.Memory) {}
+
+  bind(binding: PacketBinding): void {
+    this.binding = binding;
+  }
+
+  runOne(len: number): number {
+    const b = this.bound();
+    return this.runAt(b, b.data, len);
+  }
+
+  runBatch(count: number): void {
+    const b = this.bound();
+    for (let i = 0; i < count; i++) {
+      const view = new DataView(this.memory.buffer);
+      const start = b.data + view.getUint32(b.offsets + 4 * i, true);
+      const end = b.data + view.getUint32(b.offsets + 4 * i + 4, true);
+      let r0: number;
+      try {
+        r0 = this.runAt(b, start, end - start);
+      } catch (e) {
+        this.position = i;
+        throw e;
+      }
+      new DataView(this.memory.buffer).setUint32(b.results + 4 * i, r0, true);
+    }
+  }
+
+  private bound(): PacketBinding {
+    if (this.binding === undefined) throw new InternalError('packet path used before bind');
+    return this.binding;
+  }
+
+  private runAt(b: PacketBinding, start: number, length: number): number {
+    new Uint8Array(this.memory.buffer, b.stackBase, STACK_SIZE).fill(0);
+    const req: ExecRequest = {
+      memory: this.memory,
+      stackBase: b.stackBase,
+      regions: length > 0 ? [{ start, end: start + length, writable: b.writable, name: 'packet' }, ...b.regions] : b.regions,
+      args: [BigInt(start), BigInt(length)],
+      helpers: b.helpers,
+      budget: b.budget,
+      packet: { start, length },
+    };
+    return Number(BigInt.asUintN(32, this.executable.run(req)));
+  }
+}

@@ -1,0 +1,329 @@
+// The packet fast path (runtime/filter.ts; the JIT's entries in codegen/translate.ts): `runPacket`, `runBatch`
+// and `packetPath` give the same results, faults and memory on every engine; the stack starts all zero on every
+// run whatever the previous run left (the JIT clears it lazily, the interpreter whole); faults name the pc, and
+// for a batch the packet; budget, read-only packets, growth of the buffers and of the memory, nesting and map
+// regions work.
+
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ExecutionError } from '../../src/errors.js';
+import { UnwindSignal, type HelperFn, type HelperTable } from '../../src/exec.js';
+import { assemble } from '../../src/isa/asm.js';
+import type { Program } from '../../src/isa/program.js';
+import { ENGINES, type EngineName } from '../../runtime/engines.js';
+import { BatchExecutionError, type PacketOptions, type PacketPath } from '../../runtime/filter.js';
+import { relocateMaps } from '../../runtime/maps/relocate.js';
+import { Runtime, type LoadedProgram } from '../../runtime/runtime.js';
+import { HELPER_IDS, HELPER_NESTED, buildProgram, recipeArb, terminatesByConstruction } from '../diff/gen.js';
+import { diffHelpers } from '../diff/helpers.js';
+
+/** What a run or a batch did, comparable across engines. */
+type Outcome = { ok: number[] } | { fault: string; pc: number | undefined; packet?: number };
+
+function outcome(f: () => number | Uint32Array): Outcome {
+  try {
+    const r = f();
+    return { ok: typeof r === 'number' ? [r] : [...r] };
+  } catch (e) {
+    if (e instanceof BatchExecutionError) return { fault: e.code, pc: e.pc, packet: e.packetIndex };
+    if (e instanceof ExecutionError) return { fault: e.code, pc: e.pc };
+    throw e;
+  }
+}
+
+/** The program loaded on every engine, each on a runtime of its own (so their layouts are identical). */
+async function onEngines(p: string | Program, helpers?: (engine: EngineName, self: () => LoadedProgram) => HelperTable): Promise<Map<EngineName, LoadedProgram>> {
+  const program = typeof p === 'string' ? assemble(p) : p;
+  const out = new Map<EngineName, LoadedProgram>();
+  for (const engine of ENGINES) {
+    let self: LoadedProgram | undefined;
+    const table = helpers?.(engine, () => self!);
+    self = await new Runtime().load(program, { engine, helpers: table });
+    out.set(engine, self);
+  }
+  return out;
+}
+
+/** Runs `f` on every engine and expects one outcome; returns it. */
+function same(loaded: Map<EngineName, LoadedProgram>, f: (lp: LoadedProgram, engine: EngineName) => number | Uint32Array): Outcome {
+  const results = [...loaded].map(([engine, lp]) => outcome(() => f(lp, engine)));
+  for (const r of results.slice(1)) expect(r).toEqual(results[0]);
+  return results[0];
+}
+
+const bytes = (...xs: number[]): Uint8Array => Uint8Array.from(xs);
+
+describe('runPacket and runBatch', () => {
+  it('run a filter on every engine with the same results, as r0 low 32 bits', async () => {
+    const loaded = await onEngines(`
+      mov r0, 0
+      jle r2, 60, out
+      ldxb r3, [r1+0]
+      lddw r0, 0x1234567880000000
+      or r0, r3
+    out:
+      exit`);
+    expect(same(loaded, (lp) => lp.runPacket(new Uint8Array(64).fill(7)))).toEqual({ ok: [0x80000007] });
+    expect(same(loaded, (lp) => lp.runPacket(new Uint8Array(60)))).toEqual({ ok: [0] });
+    expect(same(loaded, (lp) => lp.runPacket(new Uint8Array(0)))).toEqual({ ok: [0] });
+    const packets = Array.from({ length: 300 }, (_, i) => new Uint8Array(i % 100).fill(i & 0xff));
+    const expected = packets.map((p) => (p.length > 60 ? (0x80000000 | p[0]) >>> 0 : 0));
+    expect(same(loaded, (lp) => lp.runBatch(packets))).toEqual({ ok: expected });
+    // The {data, offsets} form, and `out`.
+    const data = new Uint8Array(packets.reduce((n, p) => n + p.length, 0));
+    const offsets = new Uint32Array(packets.length + 1);
+    packets.forEach((p, i) => {
+      data.set(p, offsets[i]);
+      offsets[i + 1] = offsets[i] + p.length;
+    });
+    expect(same(loaded, (lp) => lp.runBatch({ data, offsets }))).toEqual({ ok: expected });
+    expect(same(loaded, (lp) => lp.runBatch({ data, offsets: [...offsets] }, new Uint32Array(400)).subarray(0, 300))).toEqual({ ok: expected });
+    expect(same(loaded, (lp) => lp.runBatch([]))).toEqual({ ok: [] });
+  });
+
+  it('r1 is the packet address, r2 its length; the program may write the packet', async () => {
+    const loaded = await onEngines(`
+      ldxb r3, [r1+1]
+      stxb [r1+0], r3
+      mov r0, r1
+      exit`);
+    const r = [...loaded.values()].map((lp) => {
+      const path = lp.packetPath();
+      const a = path.run(bytes(1, 2, 3));
+      const after = [...path.packetView()];
+      const b = path.runBatch([bytes(4, 5), bytes(6, 7, 8)]);
+      return { a, after, b: [...b], views: [[...path.packetView(0)], [...path.packetView(1)]] };
+    });
+    expect(r[1]).toEqual(r[0]);
+    expect(r[0].after).toEqual([2, 2, 3]);
+    expect(r[0].views).toEqual([[5, 5], [7, 7, 8]]);
+    expect(r[0].b[1] - r[0].b[0]).toBe(2); // packets back to back
+  });
+
+  it('faults name the pc, and for a batch the packet; earlier packets ran', async () => {
+    const loaded = await onEngines(`
+      ldxb r0, [r1+9]
+      exit`);
+    expect(same(loaded, (lp) => lp.runPacket(new Uint8Array(9)))).toEqual({ fault: 'out_of_bounds', pc: 0 });
+    const packets = [new Uint8Array(10).fill(1), new Uint8Array(12).fill(2), new Uint8Array(3), new Uint8Array(10)];
+    expect(same(loaded, (lp) => lp.runBatch(packets))).toEqual({ fault: 'out_of_bounds', pc: 0, packet: 2 });
+    const e = outcome(() => loaded.get('jit')!.runBatch(packets));
+    expect(e).toMatchObject({ packet: 2 });
+    try {
+      loaded.get('jit')!.runBatch(packets);
+    } catch (err) {
+      expect(err).toBeInstanceOf(ExecutionError);
+      expect((err as Error).message).toMatch(/^pc 0: packet 2: out-of-bounds load/);
+    }
+  });
+
+  it('read-only packets and budgets are options of a packet path', async () => {
+    const store = await onEngines('stb [r1+0], 1\nmov r0, 5\nexit');
+    expect(same(store, (lp) => lp.packetPath({ writable: false }).run(bytes(0)))).toEqual({ fault: 'read_only', pc: 0 });
+    expect(same(store, (lp) => lp.packetPath({ writable: false }).runBatch([bytes(1), bytes(2)]))).toEqual({ fault: 'read_only', pc: 0, packet: 0 });
+    const loop = await onEngines('mov r0, 0\nloop:\nadd r0, 1\njlt r0, r2, loop\nexit');
+    const options: PacketOptions = { budget: 5 };
+    expect(same(loop, (lp) => lp.packetPath(options).run(new Uint8Array(5)))).toEqual({ ok: [5] });
+    expect(same(loop, (lp) => lp.packetPath(options).run(new Uint8Array(7)))).toEqual({ fault: 'budget_exceeded', pc: 2 });
+    // Every packet of a batch starts with the whole budget.
+    expect(same(loop, (lp) => lp.packetPath(options).runBatch([new Uint8Array(6), new Uint8Array(6), new Uint8Array(9)]))).toEqual({ fault: 'budget_exceeded', pc: 2, packet: 2 });
+    expect(() => store.get('jit')!.packetPath({ budget: -1 })).toThrow(RangeError);
+  });
+
+  it('a packet load out of bounds or an unwinding helper end only that packet of a batch', async () => {
+    const unwind: HelperFn = (r1) => {
+      if (r1 === 1n) throw new UnwindSignal(0xabcdef0123n);
+      return 7n;
+    };
+    const loaded = await onEngines(`
+      ldabsb 0
+      mov r6, r0
+      ldabsh 4
+      mov r1, r6
+      call 9
+      add r0, r6
+      exit`, () => new Map([[9, unwind]]));
+    const packets = [bytes(2, 0, 0, 0, 0, 1), bytes(1, 0, 0, 0, 0, 0), bytes(3, 0, 0, 0, 0), bytes(5, 0, 0, 0, 0, 0)];
+    // 2 + 7; unwound (low 32 bits); abort (the 16-bit load at 4 passes the end); 5 + 7
+    expect(same(loaded, (lp) => lp.runBatch(packets))).toEqual({ ok: [9, 0xcdef0123, 0, 12] });
+    expect(same(loaded, (lp) => lp.runPacket(bytes(3, 0, 0, 0, 0)))).toEqual({ ok: [0] });
+  });
+
+  it('grows its buffers for large packets and batches, and survives a growth of the memory', async () => {
+    const loaded = await onEngines(`
+      mov r0, 0
+      mov r3, r1
+      add r3, r2
+      jge r1, r3, done
+    loop:
+      ldxb r4, [r1+0]
+      add r0, r4
+      add r1, 1
+      jlt r1, r3, loop
+    done:
+      exit`);
+    const big = new Uint8Array(100_000).map((_, i) => i * 7);
+    const sum = big.reduce((a, b) => a + b, 0);
+    expect(same(loaded, (lp) => lp.runPacket(big))).toEqual({ ok: [sum] });
+    const many = Array.from({ length: 3000 }, (_, i) => bytes(i & 0xff, 1));
+    expect(same(loaded, (lp) => lp.runBatch(many))).toEqual({ ok: many.map((p) => p[0] + 1) });
+    for (const lp of loaded.values()) lp.runtime.alloc(4 << 20); // grows (and detaches) the memory
+    expect(same(loaded, (lp) => lp.runPacket(bytes(1, 2, 3)))).toEqual({ ok: [6] });
+    expect(same(loaded, (lp) => lp.runBatch(many.slice(0, 3)))).toEqual({ ok: [1, 2, 3] });
+  });
+
+  it('rejects malformed batches', async () => {
+    const lp = (await onEngines('mov r0, 1\nexit')).get('jit')!;
+    expect(() => lp.runBatch({ data: new Uint8Array(4), offsets: [] })).toThrow(RangeError);
+    expect(() => lp.runBatch({ data: new Uint8Array(4), offsets: [0, 5] })).toThrow(RangeError);
+    expect(() => lp.runBatch({ data: new Uint8Array(4), offsets: [2, 1] })).toThrow(RangeError);
+    expect(() => lp.runBatch([bytes(1), bytes(2)], new Uint32Array(1))).toThrow(RangeError);
+    expect([...lp.runBatch({ data: new Uint8Array(4), offsets: [0, 4, 4] })]).toEqual([1, 1]);
+  });
+
+  it('a helper may run the same program again (a nested path of its own)', async () => {
+    const loaded = await onEngines('ldxb r1, [r1+0]\ncall 9\nexit', (_engine, self) => new Map([[9, (r1: bigint): bigint => (r1 === 0n ? 100n : BigInt(self().runPacket(bytes(Number(r1) - 1))) + 1n)]]));
+    expect(same(loaded, (lp) => lp.runPacket(bytes(3)))).toEqual({ ok: [103] });
+    expect(same(loaded, (lp) => lp.runBatch([bytes(1), bytes(0), bytes(2)]))).toEqual({ ok: [101, 100, 102] });
+    // Depth is bounded, like the runtime's stacks.
+    expect(same(loaded, (lp) => lp.runPacket(bytes(20)))).toEqual({ fault: 'call_depth', pc: 0 });
+  });
+
+  it('sees the map regions, including maps created after its first run', async () => {
+    const results: number[][] = [];
+    for (const engine of ENGINES) {
+      const rt = new Runtime();
+      const plain = await rt.load(assemble('mov r0, 1\nexit'), { engine });
+      expect(plain.runPacket(bytes(0))).toBe(1); // bound before the map area exists
+      const counts = rt.createMap({ name: 'counts', type: 'array', keySize: 4, valueSize: 8, maxEntries: 4 }).typed('u32', 'u64');
+      const src = [
+        'stw [%r10-4], 1',
+        'lddw map_idx %r1, 0',
+        'mov %r2, %r10',
+        'add %r2, -4',
+        'call 1',
+        'jeq %r0, 0, +4',
+        'ldxdw %r1, [%r0+0]',
+        'add %r1, 1',
+        'stxdw [%r0+0], %r1',
+        'mov %r0, %r1',
+        'exit',
+      ].join('\n');
+      const loaded = await rt.load(relocateMaps(assemble(src), [counts]), { engine, helpers: rt.maps.helpers });
+      const out = [loaded.runPacket(bytes(0)), ...loaded.runBatch([bytes(0), bytes(0)])];
+      out.push(plain.runPacket(bytes(0)), Number(counts.get(1)));
+      results.push(out);
+    }
+    expect(results[0]).toEqual([1, 2, 3, 1, 3]);
+    for (const r of results) expect(r).toEqual(results[0]);
+  });
+});
+
+describe('the stack starts all zero on every run', () => {
+  // Each program writes the stack only on packets whose first byte is 1, then returns a word it reads back, so a
+  // run on a packet starting with 0 sees whatever the previous runs left.
+  const cases: Record<string, string> = {
+    'entry frame, constant r10 offsets': `
+      ldxb r3, [r1+0]
+      jne r3, 1, read
+      stdw [r10-16], 0x55
+      stw [r10-200], 0x66
+    read:
+      ldxdw r0, [r10-16]
+      ldxw r4, [r10-200]
+      add r0, r4
+      exit`,
+    'through another register, beyond the entry frame': `
+      mov r6, r10
+      add r6, -1000
+      ldxb r3, [r1+0]
+      jne r3, 1, read
+      stdw [r6+0], 0x77
+    read:
+      ldxdw r0, [r6+0]
+      exit`,
+    'atomics at constant r10 offsets': `
+      ldxb r3, [r1+0]
+      jne r3, 1, read
+      mov r4, 9
+      lock add [r10-8], r4
+    read:
+      ldxdw r0, [r10-8]
+      exit`,
+    'in a callee frame': `
+      ldxb r6, [r1+0]
+      call local sub
+      mov r2, r10
+      add r2, -520
+      ldxdw r0, [r2+0]
+      exit
+    sub:
+      jne r6, 1, back
+      stdw [r10-8], 0x88
+    back:
+      exit`,
+    'through a helper': `
+      ldxb r3, [r1+0]
+      mov r1, r10
+      add r1, -32
+      mov r2, 8
+      jne r3, 1, read
+      call 3
+    read:
+      ldxdw r0, [r10-32]
+      exit`,
+  };
+  for (const [name, src] of Object.entries(cases)) {
+    it(name, async () => {
+      const fill: HelperFn = (r1, r2, _r3, _r4, _r5, env) => {
+        new Uint8Array(env.memory.buffer, Number(r1), Number(r2)).fill(0x99);
+        return 0n;
+      };
+      const loaded = await onEngines(src, () => new Map([[3, fill]]));
+      const dirty = same(loaded, (lp) => lp.runPacket(bytes(1)));
+      expect(dirty).not.toEqual({ ok: [0] });
+      expect(same(loaded, (lp) => lp.runPacket(bytes(0)))).toEqual({ ok: [0] });
+      expect(same(loaded, (lp) => lp.runBatch([bytes(1), bytes(0), bytes(0), bytes(1), bytes(0)]))).toEqual({ ok: [(dirty as { ok: number[] }).ok[0], 0, 0, (dirty as { ok: number[] }).ok[0], 0] });
+      // After a fault too (the faulting run wrote first).
+      expect(same(loaded, (lp) => lp.runPacket(bytes(0)))).toEqual({ ok: [0] });
+    });
+  }
+});
+
+describe('differential: random programs on the packet path', () => {
+  it('every engine gives the same results, faults and memory over runs and batches', async () => {
+    const helperIds = new Set(HELPER_IDS);
+    await fc.assert(
+      fc.asyncProperty(
+        recipeArb({ mainLength: 8 }),
+        fc.array(fc.uint8Array({ maxLength: 48 }), { minLength: 1, maxLength: 6 }),
+        fc.constantFrom(20, 250),
+        fc.boolean(),
+        async (recipe, packets, budget, writable) => {
+          const program = buildProgram(recipe);
+          const options: PacketOptions = { budget: terminatesByConstruction(recipe) && budget === 250 ? undefined : budget, writable };
+          const seen: unknown[] = [];
+          for (const engine of ENGINES) {
+            let path: PacketPath | undefined;
+            let nested = 0;
+            const helpers = new Map(diffHelpers);
+            // The nested helper runs this program again on a one-byte packet, a bounded number of times.
+            helpers.set(HELPER_NESTED, (r1) => (nested++ < 3 ? BigInt(path!.run(Uint8Array.of(Number(r1 & 0xffn)))) : 0n));
+            const rt = new Runtime();
+            const lp = await rt.load(program, { engine, helpers });
+            path = lp.packetPath(options);
+            const log: unknown[] = [];
+            for (const p of packets) log.push(outcome(() => path!.run(p)), [...path.packetView()]);
+            log.push(outcome(() => path!.runBatch(packets)));
+            // Everything the path may have written: its stack, the packets, the tables.
+            log.push(Buffer.from(new Uint8Array(rt.memory.buffer, (path as unknown as { stackBase: number }).stackBase, 0x4000)).toString('hex'));
+            seen.push(log);
+          }
+          for (const s of seen.slice(1)) expect(s).toEqual(seen[0]);
+          expect(helperIds.size).toBeGreaterThan(0);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
