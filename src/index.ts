@@ -69,3 +69,9 @@ export { parseBtf, type Btf, type BtfType } from './elf/btf.js';
 // The bpf_conformance suite
 export { parseDataFile, testProgram, loadSuite, conformanceDir, type DataTest, type Suite } from './conformance/data.js';
 export { CONFORMANCE_HELPERS } from './conformance/helpers.js';
+
+// Real programs: ELF objects loaded into a runtime, run XDP-style
+export {
+  loadObject, BpfObject, BpfProgram, XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_TX, XDP_REDIRECT, XDP_ACTION_NAMES,
+  type LoadObjectOptions, type PacketMeta,
+} from '../runtime/object.js';

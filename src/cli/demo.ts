@@ -1,28 +1,32 @@
 /**
- * `ebpf-wasm demo` (what `npm start` runs): the example packet filter (examples/ipv4_filter.s) over a stream
- * of generated Ethernet frames, on every engine in `ENGINES`, printing verdict counts, packets per second for
- * each engine and the speedup between them. The engines must agree on every verdict; a disagreement is
- * reported and fails the demo.
+ * `ebpf-wasm demo` (what `npm start` runs): the flagship example. The XDP blocklist filter
+ * (examples/blocklist/blocklist.o, built from blocklist.c by clang) runs over a generated stream of Ethernet
+ * frames, first on the interpreter and then on the JIT. While the traffic flows, the Node side adds and removes
+ * addresses in the program's hash map; at the end it prints packets per second for each engine, the speedup,
+ * and the drop counters the program kept in the map. The two engines must agree on every verdict and on the
+ * final map contents; a disagreement fails the demo.
  *
- * Traffic is deterministic (seeded): a mix of IPv4 TCP/UDP from random sources, sources in the blocked
- * 192.0.2.0/24, UDP to port 1900, ARP and truncated frames.
+ * Traffic is deterministic (seeded): IPv4 TCP/UDP frames from a pool of 1,024 sources, plus some ARP and runt
+ * frames that the filter must pass untouched.
  *
- * Not here: the filter itself (an example file), the engines (runtime/).
+ * Not here: the filter (examples/blocklist), the object API (runtime/object.ts).
  */
 
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assemble } from '../isa/asm.js';
-import { Runtime } from '../../runtime/runtime.js';
-import { ENGINES } from '../../runtime/engines.js';
+import { loadObject, XDP_DROP } from '../../runtime/object.js';
+import type { EngineName } from '../../runtime/engines.js';
+import type { KeyValueMap } from '../../runtime/maps/map.js';
 
 /** Options for {@link runDemo}. */
 export interface DemoOptions {
-  /** Number of packets (default 200,000). */
+  /** Number of packets per engine (default 400,000). */
   readonly packets?: number;
   /** Where to print (default stdout). */
   readonly write?: (s: string) => void;
+  /** Draw a progress bar with carriage returns (default: when stdout is a terminal). */
+  readonly tty?: boolean;
 }
 
 /** Small deterministic PRNG (xorshift32) so every run sees the same traffic. */
@@ -38,21 +42,26 @@ function rng(seed: number): () => number {
   };
 }
 
-/** Builds `n` Ethernet frames: the traffic mix described in the file header. */
-export function makeTraffic(n: number, seed = 0x5eed): Uint8Array[] {
+/** The pool of IPv4 sources the traffic comes from: 1,024 addresses in 203.0.113.0/22-ish space. */
+export function sourcePool(): number[] {
+  return Array.from({ length: 1024 }, (_, i) => ((198 << 24) | (51 << 16) | (i << 4) | 7) >>> 0);
+}
+
+/** Builds `n` Ethernet frames from `sources` (see the file header for the mix). */
+export function makeTraffic(n: number, sources: readonly number[], seed = 0x5eed): Uint8Array[] {
   const next = rng(seed);
   const frames: Uint8Array[] = [];
   for (let i = 0; i < n; i++) {
     const kind = next() % 100;
-    if (kind < 3) {
+    if (kind < 2) {
       frames.push(new Uint8Array(10 + (next() % 20))); // runt frame
       continue;
     }
-    const udp = kind < 45;
+    const udp = kind < 40;
     const frame = new Uint8Array(14 + 20 + (udp ? 8 : 20) + (next() % 64));
     const v = new DataView(frame.buffer);
     frame.set([2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2]);
-    if (kind < 8) {
+    if (kind < 6) {
       v.setUint16(12, 0x0806); // ARP
       frames.push(frame);
       continue;
@@ -62,11 +71,10 @@ export function makeTraffic(n: number, seed = 0x5eed): Uint8Array[] {
     v.setUint16(16, frame.length - 14);
     v.setUint8(22, 64);
     v.setUint8(23, udp ? 17 : 6);
-    const blocked = kind >= 90;
-    v.setUint32(26, blocked ? 0xc0000200 | (next() & 0xff) : next());
-    v.setUint32(30, next());
+    v.setUint32(26, sources[next() % sources.length]);
+    v.setUint32(30, 0x0a000001);
     v.setUint16(34, 1024 + (next() % 60000));
-    v.setUint16(36, udp && kind >= 40 ? 1900 : [53, 80, 443, 8080][next() % 4]);
+    v.setUint16(36, [53, 80, 443, 8080][next() % 4]);
     frames.push(frame);
   }
   return frames;
@@ -75,46 +83,110 @@ export function makeTraffic(n: number, seed = 0x5eed): Uint8Array[] {
 function examplePath(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
-    const p = join(dir, 'examples', 'ipv4_filter.s');
+    const p = join(dir, 'examples', 'blocklist', 'blocklist.o');
     if (existsSync(p)) return p;
     dir = dirname(dir);
   }
-  throw new Error('examples/ipv4_filter.s not found next to the package');
+  throw new Error('examples/blocklist/blocklist.o not found next to the package');
+}
+
+const ipv4 = (a: number): string => [a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255].join('.');
+const key = (a: number): Buffer => Buffer.from([a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255]);
+
+/** What one engine's pass produced. */
+interface Pass {
+  readonly verdicts: Uint8Array;
+  readonly ns: number;
+  readonly drops: Map<string, bigint>;
+}
+
+/** The blocklist's schedule: which sources are blocked when. Applied at the same packet indexes on every engine. */
+function schedule(sources: readonly number[], steps: number): { block: number[]; unblock: number[] }[] {
+  const next = rng(0xb10c);
+  const blocked = new Set<number>();
+  const out: { block: number[]; unblock: number[] }[] = [];
+  for (let s = 0; s < steps; s++) {
+    const block: number[] = [];
+    const unblock: number[] = [];
+    for (let k = 0; k < (s === 0 ? 40 : 6); k++) {
+      const a = sources[next() % sources.length];
+      if (!blocked.has(a)) {
+        blocked.add(a);
+        block.push(a);
+      }
+    }
+    for (const a of [...blocked].slice(0, s === 0 ? 0 : 3)) {
+      blocked.delete(a);
+      unblock.push(a);
+    }
+    out.push({ block, unblock });
+  }
+  return out;
+}
+
+async function runPass(engine: EngineName, path: string, frames: readonly Uint8Array[], plan: ReturnType<typeof schedule>, write: (s: string) => void, tty: boolean): Promise<Pass> {
+  const obj = await loadObject(path, { engine });
+  const prog = obj.program('xdp_blocklist');
+  const blocklist = obj.map('blocklist') as KeyValueMap<Buffer, Buffer>;
+  const verdicts = new Uint8Array(frames.length);
+  const steps = plan.length;
+  const per = Math.ceil(frames.length / steps);
+  // Warm-up on a copy of the first frames against an empty map, so the timed pass runs optimized code.
+  for (let i = 0; i < Math.min(frames.length, 20_000); i++) prog.run(frames[i]);
+  let ns = 0;
+  for (let s = 0; s < steps; s++) {
+    for (const a of plan[s].block) blocklist.set(key(a), Buffer.alloc(8));
+    for (const a of plan[s].unblock) blocklist.delete(key(a));
+    const from = s * per;
+    const to = Math.min(frames.length, from + per);
+    const t0 = process.hrtime.bigint();
+    for (let i = from; i < to; i++) verdicts[i] = prog.run(frames[i]);
+    ns += Number(process.hrtime.bigint() - t0);
+    const done = (s + 1) / steps;
+    const bar = '#'.repeat(Math.round(done * 30)).padEnd(30, '.');
+    if (tty) write(`\r  ${engine.padEnd(7)} [${bar}] ${Math.round(done * 100)}%`);
+    else if ((s + 1) % Math.max(1, Math.floor(steps / 4)) === 0) write(`  ${engine.padEnd(7)} [${bar}] ${Math.round(done * 100)}%\n`);
+  }
+  if (tty) write('\n');
+  const drops = new Map<string, bigint>();
+  for (const [k, v] of blocklist.entries()) drops.set(ipv4(k.readUInt32BE(0)), v.readBigUInt64LE(0));
+  return { verdicts, ns, drops };
 }
 
 /** Runs the demo. Resolves when done; throws if the engines disagree. */
 export async function runDemo(options: DemoOptions = {}): Promise<void> {
   const write = options.write ?? ((s: string) => process.stdout.write(s));
-  const n = options.packets ?? 200_000;
+  const tty = options.tty ?? process.stdout.isTTY === true;
+  const n = options.packets ?? 400_000;
   const path = examplePath();
-  const program = assemble(readFileSync(path, 'utf8'));
-  const frames = makeTraffic(n);
-  write(`ebpf-wasm demo: ${path.replace(/^.*[\\/](examples[\\/])/, '$1')} (${program.slotCount} instructions) over ${n} generated frames\n\n`);
+  const sources = sourcePool();
+  const frames = makeTraffic(n, sources);
+  const plan = schedule(sources, 20);
+  write(`ebpf-wasm demo: the XDP blocklist (examples/blocklist/blocklist.o) over ${n.toLocaleString('en-US')} generated frames\n`);
+  write(`from ${sources.length} sources; the Node side blocks and unblocks sources 20 times while traffic flows\n\n`);
 
-  const runtime = new Runtime();
-  const verdicts = new Map<string, Uint8Array>();
-  const rates = new Map<string, number>();
-  for (const engine of ENGINES) {
-    const loaded = await runtime.load(program, { engine });
-    const out = new Uint8Array(n);
-    // Warm-up pass so the timed pass runs optimized code (V8 tiers up hot functions after some calls).
-    for (let i = 0; i < Math.min(n, 20_000); i++) loaded.run(frames[i], { collectMem: false });
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) out[i] = Number(loaded.run(frames[i], { collectMem: false }).r0);
-    const ns = Number(process.hrtime.bigint() - t0);
-    verdicts.set(engine, out);
-    rates.set(engine, (n / ns) * 1e9);
-    const dropped = out.reduce((a, v) => a + (v === 0 ? 1 : 0), 0);
-    write(`  ${engine.padEnd(7)} ${Math.round((n / ns) * 1e9).toLocaleString('en-US').padStart(12)} packets/s   ${(ns / n).toFixed(0).padStart(6)} ns/packet   dropped ${dropped}, passed ${n - dropped}\n`);
-  }
+  const engines: EngineName[] = ['interp', 'jit'];
+  const passes = new Map<EngineName, Pass>();
+  for (const engine of engines) passes.set(engine, await runPass(engine, path, frames, plan, write, tty));
 
-  const [first, ...rest] = ENGINES;
-  for (const engine of rest) {
-    const a = verdicts.get(first)!;
-    const b = verdicts.get(engine)!;
-    const diff = a.findIndex((v, i) => v !== b[i]);
-    if (diff >= 0) throw new Error(`engines disagree on frame ${diff}: ${first} says ${a[diff]}, ${engine} says ${b[diff]}`);
-    write(`\n  ${engine} vs ${first}: ${(rates.get(engine)! / rates.get(first)!).toFixed(2)}x, identical verdicts on all ${n} frames\n`);
+  write('\n');
+  for (const engine of engines) {
+    const p = passes.get(engine)!;
+    const dropped = p.verdicts.reduce((a, v) => a + (v === XDP_DROP ? 1 : 0), 0);
+    const pps = (n / p.ns) * 1e9;
+    write(`  ${engine.padEnd(7)} ${Math.round(pps).toLocaleString('en-US').padStart(11)} packets/s  ${(p.ns / n).toFixed(0).padStart(5)} ns/packet  dropped ${dropped.toLocaleString('en-US')}, passed ${(n - dropped).toLocaleString('en-US')}\n`);
   }
-  write('\n(per-packet runs from JS, each copying the frame into linear memory; see bench/ for engine-only figures)\n');
+  const a = passes.get('interp')!;
+  const b = passes.get('jit')!;
+  const diff = a.verdicts.findIndex((v, i) => v !== b.verdicts[i]);
+  if (diff >= 0) throw new Error(`engines disagree on frame ${diff}: interp says ${a.verdicts[diff]}, jit says ${b.verdicts[diff]}`);
+  const mapsAgree = a.drops.size === b.drops.size && [...a.drops].every(([k, v]) => b.drops.get(k) === v);
+  if (!mapsAgree) throw new Error('engines disagree on the final drop counters');
+  write(`\n  jit vs interp: ${(a.ns / b.ns).toFixed(1)}x faster, identical verdicts on all ${n.toLocaleString('en-US')} frames and identical counters\n`);
+
+  const top = [...b.drops].sort((x, y) => (y[1] > x[1] ? 1 : y[1] < x[1] ? -1 : 0)).slice(0, 5);
+  const total = [...b.drops.values()].reduce((x, y) => x + y, 0n);
+  write(`\n  drop counters read from the map (sources still blocked: ${b.drops.size}, drops counted: ${total}):\n`);
+  for (const [ip, count] of top) write(`    ${ip.padEnd(16)} ${count}\n`);
+  write('\n(each frame is one run from JS, copying the frame into linear memory; see bench/ for engine-only figures)\n');
 }

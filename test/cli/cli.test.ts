@@ -107,10 +107,16 @@ describe('conformance and demo', () => {
     expect(r.status).toBe(0);
   });
 
-  it('runs the demo and reports packets per second per engine', () => {
-    const r = cli(['demo', '--packets', '2000']);
+  it('runs the demo: the blocklist on both engines, identical verdicts, counters read from the map', () => {
+    const r = cli(['demo', '--packets', '4000']);
+    expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/interp\s+[\d,]+ packets\/s/);
-    expect(r.stdout).toMatch(/dropped \d+, passed \d+/);
+    expect(r.stdout).toMatch(/interp\s+[\d,]+ packets\/s .*dropped [\d,]+, passed [\d,]+/);
+    expect(r.stdout).toMatch(/jit\s+[\d,]+ packets\/s .*dropped [\d,]+, passed [\d,]+/);
+    expect(r.stdout).toMatch(/identical verdicts on all 4,000 frames and identical counters/);
+    const dropped = [...r.stdout.matchAll(/dropped ([\d,]+)/g)].map((m) => Number(m[1].replace(/,/g, '')));
+    expect(dropped[0]).toBeGreaterThan(0);
+    expect(dropped[0]).toBe(dropped[1]);
+    expect(r.stdout).toMatch(/drop counters read from the map \(sources still blocked: \d+, drops counted: [1-9]\d*\)/);
   });
 });

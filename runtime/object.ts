@@ -1,0 +1,285 @@
+/**
+ * The Node API for real eBPF objects: `loadObject(bytesOrPath)` takes what `clang -O2 -g -target bpf` produced,
+ * creates its maps in a runtime, verifies each program for its type (from its section name), resolves its map
+ * references and loads it on an engine; `obj.program('xdp_filter').run(packet)` then runs it XDP-style.
+ *
+ * How a program is run, by type (the layouts are src/verifier/context.ts's, which the verifier proves against):
+ *
+ *     xdp     r1 → struct xdp_md { data, data_end, data_meta, ingress_ifindex, rx_queue_index, egress_ifindex }
+ *             (24 bytes, read-only), data..data_end → a copy of the packet (writable); returns an XDP action
+ *     socket  r1 → struct __sk_buff (144 bytes: len, protocol, data, data_end, ...; cb[] writable), packet
+ *     tc      read-only for socket, writable for tc; returns the filter verdict / tc action
+ *     raw     r1 → a copy of the input, r2 = its length (the CLI and conformance convention)
+ *
+ * Each run starts from a zeroed stack; its regions are the context, the packet and the runtime's map regions.
+ *
+ * Not here: maps themselves (maps/), engines (engines.ts), the ELF format (src/elf), the UDP socket
+ * integration (dgram.ts).
+ */
+
+import { readFile } from 'node:fs/promises';
+import { ExecutionError, InvalidProgramError } from '../src/errors.js';
+import { STACK_SIZE, type Executable, type HelperTable, type Region } from '../src/exec.js';
+import { loadElf, type ElfObject, type ElfProgram } from '../src/elf/loader.js';
+import { contextLayout, programTypeOfSection, type ContextLayout, type ProgramType } from '../src/verifier/context.js';
+import { verify, type VerifiedProgram } from '../src/verifier/verify.js';
+import type { Program } from '../src/isa/program.js';
+import { prepareEngine, type EngineName } from './engines.js';
+import { relocateMaps } from './maps/relocate.js';
+import type { AnyMap } from './maps/map.js';
+import { Runtime, UNPROVEN_LOOP_BUDGET } from './runtime.js';
+
+/** XDP actions (Linux `enum xdp_action`). */
+export const XDP_ABORTED = 0;
+export const XDP_DROP = 1;
+export const XDP_PASS = 2;
+export const XDP_TX = 3;
+export const XDP_REDIRECT = 4;
+
+/** XDP action names by value, for printing. */
+export const XDP_ACTION_NAMES: readonly string[] = ['XDP_ABORTED', 'XDP_DROP', 'XDP_PASS', 'XDP_TX', 'XDP_REDIRECT'];
+
+/** Options for {@link loadObject}. */
+export interface LoadObjectOptions {
+  /** Engine for every program. Default `jit`. */
+  readonly engine?: EngineName;
+  /**
+   * Verification: `strict` (default; rejects what cannot be proven, like Linux), `permissive` (accepts what is
+   * structurally valid and checks the rest at run time) or `off` (every access checked at run time).
+   */
+  readonly verify?: 'strict' | 'permissive' | 'off';
+  /** Execution budget of each run (taken backward jumps plus local calls). Default: none when the verifier proved termination, else 2^20. */
+  readonly budget?: number;
+  /** Extra helpers (by id) on top of the runtime's standard ones; a host helper replaces a standard one with its id. */
+  readonly helpers?: HelperTable;
+  /** Runtime to create the maps and load the programs in (share one to share memory). Default: a new one. */
+  readonly runtime?: Runtime;
+  /** Load only these programs (C function names). Default: all. */
+  readonly programs?: readonly string[];
+}
+
+/** Extra context fields for one run. */
+export interface PacketMeta {
+  /** `ingress_ifindex` (xdp, socket, tc). Default 1. */
+  readonly ingressIfindex?: number;
+  /** `rx_queue_index` (xdp). Default 0. */
+  readonly rxQueueIndex?: number;
+  /** `protocol` of `__sk_buff` in network byte order, e.g. 0x0800 for IPv4 (socket, tc). Default: from the Ethernet header. */
+  readonly protocol?: number;
+  /** `remote_ip4` (host order) and `remote_port` of `__sk_buff` (socket). */
+  readonly remoteIp4?: number;
+  readonly remotePort?: number;
+}
+
+/** A loaded eBPF object: its maps and programs by C name. */
+export class BpfObject {
+  constructor(
+    readonly runtime: Runtime,
+    /** What the ELF loader read. */
+    readonly elf: ElfObject,
+    /** Maps by their C names (global data by section name: `.rodata`, `.data`, `.bss`). */
+    readonly maps: ReadonlyMap<string, AnyMap>,
+    /** Programs by their C function names. */
+    readonly programs: ReadonlyMap<string, BpfProgram>,
+  ) {}
+
+  /** The program named `name` (its C function name). */
+  program(name: string): BpfProgram {
+    const p = this.programs.get(name);
+    if (!p) throw new InvalidProgramError('elf_no_program', `no program '${name}' (programs: ${[...this.programs.keys()].join(', ')})`);
+    return p;
+  }
+
+  /** The map named `name` (its C name). */
+  map(name: string): AnyMap {
+    const m = this.maps.get(name);
+    if (!m) throw new InvalidProgramError('elf_bad_map', `no map '${name}' (maps: ${[...this.maps.keys()].join(', ')})`);
+    return m;
+  }
+}
+
+/** One program of a {@link BpfObject}, ready to run. */
+export class BpfProgram {
+  /** The program type, from its section name. */
+  readonly type: ProgramType;
+  private readonly layout: ContextLayout | undefined;
+  private buf = 0;
+  private cap = 0;
+
+  constructor(
+    readonly object: { readonly runtime: Runtime },
+    readonly elf: ElfProgram,
+    /** The program as run: map references resolved. */
+    readonly program: Program,
+    readonly engine: EngineName,
+    /** What the verifier proved (absent with `verify: 'off'`). */
+    readonly verified: VerifiedProgram | undefined,
+    private readonly executable: Executable,
+    private readonly helpers: HelperTable,
+    private readonly budget: number | undefined,
+  ) {
+    this.type = programTypeOfSection(elf.section);
+    this.layout = contextLayout(this.type);
+    this.ctxSpans = this.layout ? contextSpans(this.layout) : [];
+  }
+
+  /** The context as runs of fields of equal writability: a store may reach only the fields the type makes writable. */
+  private readonly ctxSpans: readonly { start: number; end: number; writable: boolean }[];
+
+  /** C function name. */
+  get name(): string {
+    return this.elf.name;
+  }
+
+  /** ELF section. */
+  get section(): string {
+    return this.elf.section;
+  }
+
+  /**
+   * Runs the program once on a copy of `packet` (see the file header for what it sees) and returns r0's low 32
+   * bits: an XDP action for `xdp` programs, a verdict for the others. Throws `ExecutionError` naming the pc when
+   * the program faults; the object stays usable.
+   */
+  run(packet: Uint8Array, meta: PacketMeta = {}): number {
+    const rt = this.object.runtime;
+    const ctxSize = this.layout?.size ?? 0;
+    const need = ctxSize + packet.length;
+    if (need > this.cap) {
+      this.cap = Math.max(need, 2048);
+      this.buf = rt.alloc(this.cap, 16);
+    }
+    const ctx = this.buf;
+    const data = this.buf + ctxSize;
+    const mem = new Uint8Array(rt.memory.buffer);
+    mem.set(packet, data);
+    const regions: Region[] = [];
+    let r1: number;
+    let r2 = 0;
+    if (this.layout) {
+      mem.fill(0, ctx, ctx + ctxSize);
+      const dv = new DataView(rt.memory.buffer);
+      this.writeContext(dv, ctx, data, packet, meta);
+      for (const span of this.ctxSpans) regions.push({ start: ctx + span.start, end: ctx + span.end, writable: span.writable, name: this.layout.struct });
+      regions.push({ start: data, end: data + packet.length, writable: this.layout.packetWritable, name: 'packet' });
+      r1 = ctx;
+    } else {
+      regions.push({ start: data, end: data + packet.length, writable: true, name: 'input' });
+      r1 = packet.length > 0 ? data : 0;
+      r2 = packet.length;
+    }
+    regions.push(...rt.mapRegions());
+    const stackBase = rt.acquireStack();
+    try {
+      mem.fill(0, stackBase, stackBase + STACK_SIZE);
+      const r0 = this.executable.run({
+        memory: rt.memory,
+        stackBase,
+        regions,
+        args: [BigInt(r1), BigInt(r2)],
+        helpers: this.helpers,
+        budget: this.budget,
+        packet: { start: data, length: packet.length },
+      });
+      return Number(r0 & 0xffffffffn);
+    } finally {
+      rt.releaseStack(stackBase);
+    }
+  }
+
+  /**
+   * Runs the program over every packet in order and returns r0's low 32 bits for each. Throws an
+   * `ExecutionError` whose message names the packet index when a run faults; the packets before it were run.
+   */
+  runBatch(packets: readonly Uint8Array[], meta: PacketMeta = {}): Uint32Array {
+    const out = new Uint32Array(packets.length);
+    for (let i = 0; i < packets.length; i++) {
+      try {
+        out[i] = this.run(packets[i], meta);
+      } catch (e) {
+        if (e instanceof ExecutionError) throw new ExecutionError(e.code, `packet ${i}: ${e.detail}`, e.pc ?? 0, { cause: e });
+        throw e;
+      }
+    }
+    return out;
+  }
+
+  private writeContext(dv: DataView, ctx: number, data: number, packet: Uint8Array, meta: PacketMeta): void {
+    const end = data + packet.length;
+    if (this.type === 'xdp') {
+      dv.setUint32(ctx + 0, data, true);
+      dv.setUint32(ctx + 4, end, true);
+      dv.setUint32(ctx + 8, data, true); // data_meta: no metadata area
+      dv.setUint32(ctx + 12, meta.ingressIfindex ?? 1, true);
+      dv.setUint32(ctx + 16, meta.rxQueueIndex ?? 0, true);
+      return;
+    }
+    // __sk_buff (socket, tc): the fields a filter commonly reads.
+    const etherType = packet.length >= 14 ? (packet[12] << 8) | packet[13] : 0;
+    const protocol = meta.protocol ?? etherType;
+    dv.setUint32(ctx + 0, packet.length, true); // len
+    dv.setUint32(ctx + 16, ((protocol & 0xff) << 8) | ((protocol >> 8) & 0xff), true); // protocol, network order
+    dv.setUint32(ctx + 36, meta.ingressIfindex ?? 1, true); // ingress_ifindex
+    dv.setUint32(ctx + 40, meta.ingressIfindex ?? 1, true); // ifindex
+    dv.setUint32(ctx + 76, data, true); // data
+    dv.setUint32(ctx + 80, end, true); // data_end
+    dv.setUint32(ctx + 88, 2, true); // family: AF_INET
+    dv.setUint32(ctx + 92, meta.remoteIp4 ?? 0, true);
+    dv.setUint32(ctx + 132, meta.remotePort ?? 0, true);
+    dv.setUint32(ctx + 140, data, true); // data_meta
+  }
+}
+
+/** Splits a context layout into maximal runs of fields with the same writability, in offset order. */
+function contextSpans(layout: ContextLayout): { start: number; end: number; writable: boolean }[] {
+  const spans: { start: number; end: number; writable: boolean }[] = [];
+  for (const f of layout.fields) {
+    const last = spans[spans.length - 1];
+    if (last && last.end === f.off && last.writable === f.writable) last.end = f.off + f.size;
+    else spans.push({ start: f.off, end: f.off + f.size, writable: f.writable });
+  }
+  return spans;
+}
+
+/**
+ * Loads an eBPF ELF object (bytes, or a file path) into a runtime: creates its maps (with their initial
+ * values: global data, PROG_ARRAY slots, inner maps), verifies every program for the type its section implies,
+ * resolves map references and loads each program on the engine.
+ *
+ * @throws InvalidProgramError for a malformed object, VerifierError when a program is rejected.
+ */
+export async function loadObject(source: Uint8Array | string, options: LoadObjectOptions = {}): Promise<BpfObject> {
+  const bytes = typeof source === 'string' ? new Uint8Array(await readFile(source)) : source;
+  const elf = loadElf(bytes);
+  const runtime = options.runtime ?? new Runtime();
+  const engine = options.engine ?? 'jit';
+  const mode = options.verify ?? 'strict';
+  const wanted = options.programs ? new Set(options.programs) : undefined;
+  const chosen = elf.programs.filter((p) => wanted === undefined || wanted.has(p.name));
+  if (wanted) {
+    for (const n of wanted) if (!chosen.some((p) => p.name === n)) throw new InvalidProgramError('elf_no_program', `no program '${n}' in the object`);
+  }
+  const slotOf = new Map(chosen.map((p, i) => [p.name, i] as const));
+  const maps = runtime.maps.createAll(elf.maps, { programSlot: (name) => slotOf.get(name) });
+  const helpers = new Map(runtime.maps.helpers);
+  for (const [id, fn] of options.helpers ?? []) helpers.set(id, fn);
+
+  const programs = new Map<string, BpfProgram>();
+  for (const p of chosen) {
+    for (const insn of p.program.insns) {
+      if (insn.kind === 'call' && insn.target.kind === 'helper' && !helpers.has(insn.target.id)) {
+        throw new InvalidProgramError('unknown_helper', `${p.name}: call to helper ${insn.target.id}, which this runtime does not provide`, insn.pc);
+      }
+    }
+    const type = programTypeOfSection(p.section);
+    // Verify before relocation: the verifier reads map references (lddw map_idx) to know the maps.
+    const verified = mode === 'off' ? undefined : verify(p.program, { mode, type, maps: elf.maps, helpers: helpers.keys(), lineInfo: p.lineInfo });
+    const program = relocateMaps(p.program, maps);
+    const executable = await prepareEngine(engine, program, { memory: runtime.memory, helpers, proven: verified?.proven });
+    const budget = options.budget ?? (verified?.terminates ? undefined : UNPROVEN_LOOP_BUDGET);
+    programs.set(p.name, new BpfProgram({ runtime }, p, program, engine, verified, executable, helpers, budget));
+  }
+  const byName = new Map<string, AnyMap>();
+  maps.forEach((m) => byName.set(m.name, m));
+  return new BpfObject(runtime, elf, byName, programs);
+}
