@@ -16,7 +16,7 @@ build() { # source output cpu
   "$CLANG" -O2 -g -target bpf -mcpu="$3" -I"$ARCH_INC" -fdebug-prefix-map="$PWD"=. -c "$1" -o "$2"
   echo "built $2"
 }
-for dir in blocklist proto_counter lpm_acl tailcall_pipeline ringbuf_logger; do
+for dir in blocklist proto_counter lpm_acl tailcall_pipeline ringbuf_logger udp_filter; do
   build "$dir/$dir.c" "$dir/$dir.o" v3
 done
 build blocklist/blocklist.c blocklist/blocklist.v4.o v4

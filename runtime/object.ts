@@ -66,7 +66,7 @@ export interface PacketMeta {
   readonly rxQueueIndex?: number;
   /** `protocol` of `__sk_buff` in network byte order, e.g. 0x0800 for IPv4 (socket, tc). Default: from the Ethernet header. */
   readonly protocol?: number;
-  /** `remote_ip4` (host order) and `remote_port` of `__sk_buff` (socket). */
+  /** `remote_ip4` and `remote_port` of `__sk_buff` (socket), given as host-order numbers; stored in network byte order as in Linux. */
   readonly remoteIp4?: number;
   readonly remotePort?: number;
 }
@@ -224,8 +224,8 @@ export class BpfProgram {
     dv.setUint32(ctx + 76, data, true); // data
     dv.setUint32(ctx + 80, end, true); // data_end
     dv.setUint32(ctx + 88, 2, true); // family: AF_INET
-    dv.setUint32(ctx + 92, meta.remoteIp4 ?? 0, true);
-    dv.setUint32(ctx + 132, meta.remotePort ?? 0, true);
+    dv.setUint32(ctx + 92, meta.remoteIp4 ?? 0, false); // remote_ip4: network byte order, as in Linux
+    dv.setUint16(ctx + 132, meta.remotePort ?? 0, false); // remote_port: network byte order in the low 16 bits
     dv.setUint32(ctx + 140, data, true); // data_meta
   }
 }

@@ -75,3 +75,4 @@ export {
   loadObject, BpfObject, BpfProgram, XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_TX, XDP_REDIRECT, XDP_ACTION_NAMES,
   type LoadObjectOptions, type PacketMeta,
 } from '../runtime/object.js';
+export { attachFilter, type AttachFilterOptions, type SocketFilter } from '../runtime/dgram.js';

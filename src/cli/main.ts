@@ -41,6 +41,12 @@ function report(e: unknown): number {
   return 1;
 }
 
+/** A map's entries as hex pairs, for `run --json` (per-CPU values: every CPU's bytes, concatenated). */
+function mapEntries(map: { entries(): Iterable<readonly [unknown, unknown]> }, toHex: (b: Uint8Array) => string): [string, string][] {
+  const hex = (v: unknown): string => (v instanceof Uint8Array ? toHex(v) : Array.isArray(v) ? v.map(hex).join('') : String(v));
+  return [...map.entries()].map(([k, v]) => [hex(k), hex(v)]);
+}
+
 async function main(argv: string[]): Promise<number> {
   if (argv[2] === 'conformance-plugin') {
     const { runPlugin } = await import('./plugin.js');
@@ -92,16 +98,38 @@ async function main(argv: string[]): Promise<number> {
 
   program
     .command('run')
-    .description('run a program once and print r0 (r1 = pointer to a copy of --mem, r2 = its length)')
+    .description('run a program once and print r0 (raw programs: r1 = pointer to a copy of --mem, r2 = its length; ELF programs: run on --packet with their context)')
     .argument('<file>')
     .option('--mem <hex>', 'input memory as hex bytes (default: the .data file\'s, else none)')
+    .option('--packet <hex>', 'ELF objects: the packet, as hex bytes (default: empty)')
+    .option('--program <name>', 'ELF objects: the program (C function name)')
+    .option('--section <name>', 'ELF objects: the program\'s section, when it holds only one')
+    .addOption(new Option('--verify <mode>', 'ELF objects: verification before running').choices(['strict', 'permissive', 'off']).default('strict'))
     .addOption(engineOption())
     .option('--budget <n>', 'stop after n taken backward jumps plus local calls', parseIntOption)
-    .option('--json', 'print {"result": "0x...", "mem": "hex"}')
-    .action(async (file: string, opts: { mem?: string; engine: 'interp' | 'jit'; budget?: number; json?: boolean }) => {
-      const { CONFORMANCE_HELPERS } = await import('../conformance/helpers.js');
+    .option('--json', 'print {"result": "0x...", "mem": "hex"}; for ELF objects {"result": "0x...", "maps": {NAME: [[keyHex, valueHex], ...]}}')
+    .action(async (file: string, opts: { mem?: string; packet?: string; program?: string; section?: string; verify: 'strict' | 'permissive' | 'off'; engine: 'interp' | 'jit'; budget?: number; json?: boolean }) => {
       const { toHex } = await import('../isa/encode.js');
-      const input = readProgramFile(file);
+      const input = readProgramFile(file, { program: opts.program, section: opts.section });
+      if (input.elf) {
+        const { loadObject } = await import('../../runtime/object.js');
+        const obj = await loadObject(readFileSync(file), { engine: opts.engine, verify: opts.verify, budget: opts.budget, programs: [input.elf.program.name] });
+        const packet = parseMemOption(opts.packet ?? opts.mem) ?? new Uint8Array(0);
+        const r0 = obj.program(input.elf.program.name).run(packet);
+        const result = '0x' + r0.toString(16);
+        if (!opts.json) process.stdout.write(result + '\n');
+        else {
+          const maps: Record<string, [string, string][]> = {};
+          for (const [name, map] of obj.maps) {
+            // Raw bytes whatever the map's default codecs (array maps default to u32 keys).
+            const raw = map as unknown as { typed?: (k: 'bytes', v: 'bytes') => { entries(): Iterable<readonly [unknown, unknown]> } };
+            maps[name] = typeof raw.typed === 'function' && 'entries' in map ? mapEntries(raw.typed('bytes', 'bytes'), toHex) : [];
+          }
+          process.stdout.write(JSON.stringify({ result, maps }) + '\n');
+        }
+        return;
+      }
+      const { CONFORMANCE_HELPERS } = await import('../conformance/helpers.js');
       const mem = parseMemOption(opts.mem) ?? input.mem ?? new Uint8Array(0);
       const loaded = await new Runtime().load(input.program, { engine: opts.engine, helpers: CONFORMANCE_HELPERS });
       const { r0, mem: after } = loaded.run(mem, { budget: opts.budget });

@@ -100,6 +100,35 @@ describe('run', () => {
   });
 });
 
+describe('ELF objects', () => {
+  const IPV4_UDP = '02000000000102000000000208004500001c0000400040110000c0000207c6336401d90e076c00080000';
+
+  it('runs a program of an object on a packet and prints the map contents with --json', () => {
+    for (const engine of ['interp', 'jit']) {
+      const r = cli(['run', join(ROOT, 'examples', 'proto_counter', 'proto_counter.o'), '--packet', IPV4_UDP, '--engine', engine, '--json']);
+      expect(r.stderr).toBe('');
+      const out = JSON.parse(r.stdout) as { result: string; maps: Record<string, [string, string][]> };
+      expect(out.result).toBe('0x2'); // XDP_PASS
+      expect(out.maps.proto_count).toHaveLength(256);
+      expect(out.maps.proto_count[17]).toEqual(['11000000', '0100000000000000']); // one UDP packet counted
+      expect(out.maps.proto_count[6]).toEqual(['06000000', '0000000000000000']);
+    }
+  });
+
+  it('chooses programs by name or section and explains a rejection', () => {
+    const multi = join(ROOT, 'test', 'elf', 'fixtures', 'multi.o');
+    const r = cli(['run', multi]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/has 8 programs: xdp_pass \(xdp\)/);
+    expect(cli(['run', multi, '--program', 'xdp_pass', '--packet', IPV4_UDP]).stdout).toBe('0x2\n');
+    const textOnly = join(ROOT, 'test', 'elf', 'fixtures', 'text_only.o');
+    const rejected = cli(['run', textOnly, '--program', 'first', '--mem', '05000000']);
+    expect(rejected.status).toBe(1);
+    expect(rejected.stderr).toMatch(/^error: pc 0: read of 4 bytes/);
+    expect(cli(['run', textOnly, '--program', 'first', '--mem', '05000000', '--verify', 'permissive']).stdout).toBe('0x5\n');
+  });
+});
+
 describe('conformance and demo', () => {
   it('runs the whole suite in process on the interpreter', () => {
     const r = cli(['conformance', '--engine', 'interp']);
