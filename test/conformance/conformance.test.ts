@@ -36,12 +36,21 @@ function runtimeFor(engine: EngineName): Runtime {
   return rt;
 }
 
-async function runTest(engine: EngineName, t: DataTest, s: Suite): Promise<bigint> {
+/**
+ * Each engine runs the suite twice: as loaded (every access checked at run time) and with the verifier in the
+ * path (`verify: 'permissive'`: what it proves, the JIT no longer checks).
+ */
+const PIPELINES = [
+  { label: '', verify: undefined },
+  { label: '+verify', verify: 'permissive' },
+] as const;
+
+async function runTest(engine: EngineName, t: DataTest, s: Suite, verify?: 'permissive'): Promise<bigint> {
   const program = testProgram(t);
   const vector = s.vectors.get(t.name);
   expect(vector, `vectors.json has no entry for ${t.name}`).toBeDefined();
   expect(toHex(encode(program)), 'assembled bytes differ from vectors.json').toBe(toHex(vector!.program));
-  const loaded = await runtimeFor(engine).load(program, { engine, helpers: CONFORMANCE_HELPERS });
+  const loaded = await runtimeFor(engine).load(program, { engine, helpers: CONFORMANCE_HELPERS, verify });
   return loaded.run(t.mem, { budget: BUDGET }).r0;
 }
 
@@ -52,24 +61,26 @@ if (suite !== undefined) {
       expect(ENGINES.length).toBeGreaterThan(0);
     });
     for (const engine of ENGINES) {
-      for (const t of s.tests) {
-        test(`${engine} ${t.name}.data`, async () => {
-          if (t.error === undefined) {
-            const r0 = await runTest(engine, t, s);
-            expect(hex64(r0)).toBe(hex64(t.result!));
-            return;
-          }
-          // An `-- error` test passes when the run fails and the first line of the message is the text.
-          let failure: unknown;
-          let r0: bigint | undefined;
-          try {
-            r0 = await runTest(engine, t, s);
-          } catch (e) {
-            failure = e;
-          }
-          expect(failure, `expected the error '${t.error}', got r0 = ${r0 === undefined ? '?' : hex64(r0)}`).toBeDefined();
-          expect(String(failure instanceof Error ? failure.message : failure).split('\n')[0]).toBe(t.error);
-        });
+      for (const { label, verify } of PIPELINES) {
+        for (const t of s.tests) {
+          test(`${engine}${label} ${t.name}.data`, async () => {
+            if (t.error === undefined) {
+              const r0 = await runTest(engine, t, s, verify);
+              expect(hex64(r0)).toBe(hex64(t.result!));
+              return;
+            }
+            // An `-- error` test passes when the run fails and the first line of the message is the text.
+            let failure: unknown;
+            let r0: bigint | undefined;
+            try {
+              r0 = await runTest(engine, t, s, verify);
+            } catch (e) {
+              failure = e;
+            }
+            expect(failure, `expected the error '${t.error}', got r0 = ${r0 === undefined ? '?' : hex64(r0)}`).toBeDefined();
+            expect(String(failure instanceof Error ? failure.message : failure).split('\n')[0]).toBe(t.error);
+          });
+        }
       }
     }
   });
