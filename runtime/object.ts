@@ -144,48 +144,76 @@ export class BpfProgram {
   run(packet: Uint8Array, meta: PacketMeta = {}): number {
     const rt = this.object.runtime;
     const ctxSize = this.layout?.size ?? 0;
-    const need = ctxSize + packet.length;
-    if (need > this.cap) {
-      this.cap = Math.max(need, 2048);
-      this.buf = rt.alloc(this.cap, 16);
-    }
+    if (ctxSize + packet.length > this.cap) this.grow(ctxSize + packet.length);
     const ctx = this.buf;
     const data = this.buf + ctxSize;
     const mem = new Uint8Array(rt.memory.buffer);
     mem.set(packet, data);
-    const regions: Region[] = [];
-    let r1: number;
-    let r2 = 0;
+    const mapRegions = rt.mapRegions();
+    if (this.regions === undefined || this.regionsFor !== mapRegions) this.buildRegions(ctx, data, mapRegions);
+    // The packet region is exactly the packet: an unproven read past data_end faults rather than seeing the
+    // bytes a longer, earlier packet left in the buffer.
+    this.packetRegion!.end = data + packet.length;
+    let args = this.args!;
     if (this.layout) {
       mem.fill(0, ctx, ctx + ctxSize);
-      const dv = new DataView(rt.memory.buffer);
-      this.writeContext(dv, ctx, data, packet, meta);
-      for (const span of this.ctxSpans) regions.push({ start: ctx + span.start, end: ctx + span.end, writable: span.writable, name: this.layout.struct });
-      regions.push({ start: data, end: data + packet.length, writable: this.layout.packetWritable, name: 'packet' });
-      r1 = ctx;
+      this.writeContext(new DataView(rt.memory.buffer), ctx, data, packet, meta);
     } else {
-      regions.push({ start: data, end: data + packet.length, writable: true, name: 'input' });
-      r1 = packet.length > 0 ? data : 0;
-      r2 = packet.length;
+      args = [packet.length > 0 ? BigInt(data) : 0n, BigInt(packet.length)];
     }
-    regions.push(...rt.mapRegions());
-    const stackBase = rt.acquireStack();
+    // One stack per program, taken from the runtime's shared pool only for a nested run (a helper running
+    // this program again). A strictly verified program cannot read a stack byte it did not write, so its
+    // stack needs no clearing; any other is cleared so it cannot read what an earlier run left there.
+    const nested = this.running;
+    const stackBase = nested ? rt.acquireStack() : this.stack;
+    this.running = true;
     try {
-      mem.fill(0, stackBase, stackBase + STACK_SIZE);
+      if (nested || this.verified?.mode !== 'strict') mem.fill(0, stackBase, stackBase + STACK_SIZE);
       const r0 = this.executable.run({
         memory: rt.memory,
         stackBase,
-        regions,
-        args: [BigInt(r1), BigInt(r2)],
+        regions: this.regions!,
+        args,
         helpers: this.helpers,
         budget: this.budget,
         packet: { start: data, length: packet.length },
       });
       return Number(r0 & 0xffffffffn);
     } finally {
-      rt.releaseStack(stackBase);
+      if (nested) rt.releaseStack(stackBase);
+      else this.running = false;
     }
   }
+
+  private grow(need: number): void {
+    const rt = this.object.runtime;
+    this.cap = Math.max(need, 2048);
+    this.buf = rt.alloc(this.cap, 16);
+    if (this.stack === 0) this.stack = rt.alloc(STACK_SIZE, 16);
+    this.regions = undefined;
+  }
+
+  /** The regions of a run, kept between runs; only the packet region's end changes from packet to packet. */
+  private buildRegions(ctx: number, data: number, mapRegions: readonly Region[]): void {
+    const regions: Region[] = [];
+    if (this.layout) {
+      for (const span of this.ctxSpans) regions.push({ start: ctx + span.start, end: ctx + span.end, writable: span.writable, name: this.layout.struct });
+      this.packetRegion = { start: data, end: data, writable: this.layout.packetWritable, name: 'packet' };
+      this.args = [BigInt(ctx), 0n];
+    } else {
+      this.packetRegion = { start: data, end: data, writable: true, name: 'input' };
+    }
+    regions.push(this.packetRegion, ...mapRegions);
+    this.regions = regions;
+    this.regionsFor = mapRegions;
+  }
+
+  private stack = 0;
+  private running = false;
+  private regions: Region[] | undefined;
+  private regionsFor: readonly Region[] | undefined;
+  private packetRegion: { start: number; end: number; writable: boolean; name: string } | undefined;
+  private args: bigint[] | undefined;
 
   /**
    * Runs the program over every packet in order and returns r0's low 32 bits for each. Throws an
