@@ -21,6 +21,7 @@
  *   consumes no budget. A callee's frame is not cleared.
  * - An atomic is checked against the regions as a store (it needs a writable region) before its alignment
  *   (`misaligned_atomic`).
+ * - On a shared memory (workers) atomics use `Atomics`, so concurrent threads never lose an update.
  * - `call btf N` (kernel functions) is not supported: executing one faults `unknown_helper`.
  * - Falling off the end faults `fell_off_end` at the pc of the last instruction.
  * - LD_IND's offset is `(u32)index + imm` in 32-bit arithmetic read as signed, as in Linux; a negative offset or
@@ -293,7 +294,9 @@ export class Interpreter implements Executable {
       if (a % size !== 0) {
         throw new ExecutionError('misaligned_atomic', `atomic ${ATOMIC_OPS[M[pc | 2] & 0xf]} of ${size} bytes at ${hex(a)} is not ${size}-byte aligned`, slot);
       }
-      atomic(M, dv, a, size, w >>> 16, M[pc | 2]);
+      // On a shared memory other threads (workers) may update the same word: use real atomics there.
+      if (typeof SharedArrayBuffer !== 'undefined' && dv.buffer instanceof SharedArrayBuffer) atomicShared(M, dv.buffer, a, size, w >>> 16, M[pc | 2]);
+      else atomic(M, dv, a, size, w >>> 16, M[pc | 2]);
       return;
     }
     throw new InternalError(`interpreter: op ${op} is not a memory access`, slot);
@@ -431,6 +434,64 @@ function divide(M: Int32Array): void {
   const v = alu64(aluOp, fromHalves(M[d], M[d | 1]), src);
   M[d] = loHalf(v);
   M[d | 1] = hiHalf(v);
+}
+
+/** Views of the last shared buffer {@link atomicShared} worked on. */
+let sharedBuf: SharedArrayBuffer | undefined;
+let sharedI32: Int32Array<ArrayBufferLike> = new Int32Array(0);
+let sharedI64: BigInt64Array<ArrayBufferLike> = new BigInt64Array(0);
+
+/**
+ * {@link atomic} on a shared memory, with `Atomics` so that concurrent threads' operations on the word are
+ * indivisible (the DataView read-modify-write of {@link atomic} could lose updates). Same results otherwise.
+ */
+function atomicShared(M: Int32Array, buf: SharedArrayBuffer, a: number, size: 4 | 8, s: number, opFetch: number): void {
+  if (buf !== sharedBuf) {
+    sharedBuf = buf;
+    sharedI32 = new Int32Array(buf);
+    sharedI64 = new BigInt64Array(buf);
+  }
+  const op = ATOMIC_OPS[opFetch & 0xf];
+  const fetch = (opFetch >> 4) & 1;
+  let ol: number;
+  let oh: number;
+  if (size === 4) {
+    const i = a >>> 2;
+    const v = M[s];
+    let old: number;
+    switch (op) {
+      case 'add': old = Atomics.add(sharedI32, i, v); break;
+      case 'or': old = Atomics.or(sharedI32, i, v); break;
+      case 'and': old = Atomics.and(sharedI32, i, v); break;
+      case 'xor': old = Atomics.xor(sharedI32, i, v); break;
+      case 'xchg': old = Atomics.exchange(sharedI32, i, v); break;
+      case 'cmpxchg': old = Atomics.compareExchange(sharedI32, i, M[0], v); break;
+      default: throw new InternalError(`interpreter: atomic operation ${opFetch & 0xf}`);
+    }
+    ol = old;
+    oh = 0;
+  } else {
+    const i = a >>> 3;
+    const v = BigInt.asIntN(64, fromHalves(M[s], M[s | 1]));
+    let old: bigint;
+    switch (op) {
+      case 'add': old = Atomics.add(sharedI64, i, v); break;
+      case 'or': old = Atomics.or(sharedI64, i, v); break;
+      case 'and': old = Atomics.and(sharedI64, i, v); break;
+      case 'xor': old = Atomics.xor(sharedI64, i, v); break;
+      case 'xchg': old = Atomics.exchange(sharedI64, i, v); break;
+      case 'cmpxchg': old = Atomics.compareExchange(sharedI64, i, BigInt.asIntN(64, fromHalves(M[0], M[1])), v); break;
+      default: throw new InternalError(`interpreter: atomic operation ${opFetch & 0xf}`);
+    }
+    const u = BigInt.asUintN(64, old);
+    ol = loHalf(u);
+    oh = hiHalf(u);
+  }
+  const dst = op === 'cmpxchg' ? 0 : fetch ? s : -1;
+  if (dst >= 0) {
+    M[dst] = ol;
+    M[dst | 1] = oh;
+  }
 }
 
 /**

@@ -1,0 +1,215 @@
+/**
+ * {@link WorkerPool}: runs programs on N `worker_threads` workers over a runtime's shared memory and maps.
+ *
+ *     const rt = new Runtime({ shared: true, cpus: 3 });       // CPU 0 = this thread, 1 and 2 = workers
+ *     const counts = rt.createMap({ type: 'percpu_array', keySize: 4, valueSize: 8, maxEntries: 1 });
+ *     const pool = await rt.workers(2);
+ *     const prog = await pool.load(program, { engine: 'jit' });
+ *     const verdicts = await prog.runBatch(packets);          // Uint32Array, r0 of each packet, in order
+ *     await pool.close();
+ *
+ * Each worker is one CPU: it attaches to the map area as CPU 1..N (per-CPU maps see distinct CPU ids, and
+ * `bpf_get_smp_processor_id` returns them), and gets an arena of the memory for its own stacks and packet
+ * buffers. A batch is split into N contiguous shares, one per worker; packets, offsets and results travel in
+ * SharedArrayBuffers (no copy between threads). `bpf_trace_printk` lines from workers reach the runtime's sink.
+ *
+ * Programs are posted as decoded instructions and prepared in each worker on the engine asked for: for the JIT
+ * that means each worker translates and compiles again (the codegen's modules are not yet exposed for posting;
+ * see the report of this change). Host-defined helpers (`defineHelper`) are functions and cannot be posted:
+ * workers have the standard, tail-call and map helpers only. Tail calls: PROG_ARRAY values are program slot
+ * ids, shared with the maps; which program a slot runs is per thread, so give workers the same mapping with
+ * {@link WorkerPool.setSlot} (e.g. `pool.setSlot(rt.programSlot(mainProgram), poolProgram)`).
+ *
+ * Not here: the worker's side (worker.ts), the messages (protocol.ts).
+ */
+
+import { Worker } from 'node:worker_threads';
+import { ExecutionError } from '../../src/errors.js';
+import type { Program } from '../../src/isa/program.js';
+import type { EngineName } from '../engines.js';
+import { BatchExecutionError, type PacketBatch } from '../filter.js';
+import type { Runtime } from '../runtime.js';
+import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
+
+/** Options of {@link Runtime.workers}. */
+export interface PoolOptions {
+  /** Bytes of memory each worker allocates its stacks and packet buffers from. Default 16 MiB. */
+  readonly arenaBytes?: number;
+  /** The worker script (default: worker.js next to this file; tests running TypeScript sources pass their own entry). */
+  readonly workerUrl?: URL;
+}
+
+/** Options of {@link WorkerPool.load}. */
+export interface PoolLoadOptions {
+  /** Default `interp`. */
+  readonly engine?: EngineName;
+  readonly verify?: 'strict' | 'permissive';
+}
+
+type Distributive<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+/** One worker and its outstanding requests. */
+class PoolWorker {
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private failure: Error | undefined;
+
+  constructor(readonly worker: Worker, trace: (line: string) => void) {
+    worker.on('message', (m: FromWorker) => {
+      if (m.type === 'trace') return trace(m.line);
+      const w = this.waiting.get(m.id);
+      if (w === undefined) return;
+      this.waiting.delete(m.id);
+      if (m.type === 'ok') return w.resolve();
+      let err: Error;
+      if (m.code !== undefined && m.name.endsWith('ExecutionError')) {
+        const cause = new ExecutionError(m.code as ExecutionError['code'], m.message, m.pc ?? 0);
+        err = m.packet !== undefined ? new BatchExecutionError(m.packet, cause) : cause;
+      } else {
+        err = new Error(`worker: ${m.name}: ${m.message}`);
+      }
+      w.reject(err);
+    });
+    const fail = (e: Error): void => {
+      this.failure = e;
+      for (const w of this.waiting.values()) w.reject(e);
+      this.waiting.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`worker exited (code ${code})`)));
+  }
+
+  request(m: Distributive<ToWorker>): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.worker.postMessage({ ...m, id });
+    });
+  }
+}
+
+/** A program loaded on every worker of a pool. */
+export class PoolProgram {
+  constructor(private readonly pool: WorkerPool, readonly index: number) {}
+
+  /**
+   * Runs the program on each packet, spread over the workers in contiguous shares, and resolves to r0's low 32
+   * bits per packet, in batch order. Rejects with `BatchExecutionError` (its packet index in the whole batch)
+   * when a run faults; other shares may have run.
+   */
+  runBatch(packets: PacketBatch): Promise<Uint32Array> {
+    return this.pool.runBatch(this.index, packets);
+  }
+}
+
+/** Workers running programs over one runtime's memory and maps (see the file header). */
+export class WorkerPool {
+  private programs = 0;
+  private closed = false;
+
+  private constructor(private readonly workers: readonly PoolWorker[]) {}
+
+  /** Starts `n` workers on `runtime` (which needs a shared memory and at least n + 1 CPUs). */
+  static async start(runtime: Runtime, n: number, options: PoolOptions = {}): Promise<WorkerPool> {
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`a pool has at least one worker, not ${n}`);
+    if (!(runtime.memory.buffer instanceof SharedArrayBuffer)) throw new RangeError('workers need a runtime with a shared memory (new Runtime({ shared: true }))');
+    if (runtime.cpus < n + 1) throw new RangeError(`${n} workers need ${n + 1} CPUs (this thread is CPU 0): new Runtime({ cpus: ${n + 1} })`);
+    const maps = runtime.maps.share();
+    const arenaBytes = options.arenaBytes ?? 16 << 20;
+    const url = options.workerUrl ?? new URL('./worker.js', import.meta.url);
+    const trace = (line: string): void => runtime.trace(line);
+    const workers: PoolWorker[] = [];
+    for (let cpu = 1; cpu <= n; cpu++) {
+      const start = runtime.alloc(arenaBytes, 65536);
+      const init: WorkerInit = { attach: { memory: runtime.memory, arena: { start, end: start + arenaBytes }, maps, cpu } };
+      workers.push(new PoolWorker(new Worker(url, { workerData: init }), trace));
+    }
+    // Wait until every worker runs; a failure to attach afterwards rejects the worker's first request.
+    await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
+      w.worker.once('online', resolve);
+      w.worker.once('error', reject);
+    })));
+    return new WorkerPool(workers);
+  }
+
+  /** Number of workers. */
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** Loads `program` on every worker (maps must be relocated first, as for `Runtime.load`). */
+  async load(program: Program, options: PoolLoadOptions = {}): Promise<PoolProgram> {
+    if (this.closed) throw new RangeError('the pool is closed');
+    const m = { type: 'load' as const, insns: program.insns, engine: options.engine ?? 'interp', ...(options.verify ? { verify: options.verify } : {}) };
+    await Promise.all(this.workers.map((w) => w.request(m)));
+    return new PoolProgram(this, this.programs++);
+  }
+
+  /** @internal See {@link PoolProgram.runBatch}. */
+  async runBatch(program: number, packets: PacketBatch): Promise<Uint32Array> {
+    if (this.closed) throw new RangeError('the pool is closed');
+    let count: number;
+    let data: SharedArrayBuffer;
+    let offsets: SharedArrayBuffer;
+    if (Array.isArray(packets)) {
+      const list = packets as readonly Uint8Array[];
+      count = list.length;
+      let total = 0;
+      for (const p of list) total += p.length;
+      data = new SharedArrayBuffer(Math.max(total, 1));
+      offsets = new SharedArrayBuffer(4 * (count + 1));
+      const u8 = new Uint8Array(data);
+      const off = new Uint32Array(offsets);
+      let at = 0;
+      for (let i = 0; i < count; i++) {
+        off[i] = at;
+        u8.set(list[i], at);
+        at += list[i].length;
+      }
+      off[count] = at;
+    } else {
+      const b = packets as Exclude<PacketBatch, readonly Uint8Array[]>;
+      count = b.offsets.length - 1;
+      const first = b.offsets[0];
+      const last = b.offsets[count];
+      data = new SharedArrayBuffer(Math.max(last - first, 1));
+      new Uint8Array(data).set(b.data.subarray(first, last));
+      offsets = new SharedArrayBuffer(4 * (count + 1));
+      const off = new Uint32Array(offsets);
+      for (let i = 0; i <= count; i++) off[i] = b.offsets[i] - first;
+    }
+    const results = new SharedArrayBuffer(4 * Math.max(count, 1));
+    const n = this.workers.length;
+    const share = Math.ceil(count / n);
+    const runs: Promise<void>[] = [];
+    for (let k = 0; k < n && k * share < count; k++) {
+      const first = k * share;
+      const end = Math.min(count, first + share);
+      runs.push(this.workers[k].request({ type: 'batch', program, data, offsets, results, first, end }));
+    }
+    await Promise.all(runs);
+    return new Uint32Array(results, 0, count);
+  }
+
+  /**
+   * Makes program slot `slot` run `program` in every worker (hot swap included: from the next tail call on);
+   * the runtime's own mapping is set with `Runtime.setSlot`.
+   */
+  async setSlot(slot: number, program: PoolProgram | undefined): Promise<void> {
+    if (this.closed) throw new RangeError('the pool is closed');
+    await Promise.all(this.workers.map((w) => w.request({ type: 'slot', slot, program: program?.index })));
+  }
+
+  /** Detaches every worker from the maps (giving their CPUs back) and ends them. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(this.workers.map(async (w) => {
+      await w.request({ type: 'close' });
+      await new Promise<void>((resolve) => {
+        w.worker.once('exit', () => resolve());
+      });
+    }));
+  }
+}
