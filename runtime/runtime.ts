@@ -16,17 +16,29 @@
  *             │                          │  read-only arena (maps/c/core.c); the arenas are program regions
  *             └──────────────────────────┘
  *
- * Not here: the maps themselves (maps/), the standard helpers, ELF objects (src/elf).
+ * Helpers: unless `load` is given a table, a program gets {@link Runtime.helpers}: the standard helpers
+ * (helpers/standard.ts), `bpf_tail_call` (tailcall.ts), the map helpers (maps/helpers.ts), the host's own
+ * ({@link Runtime.defineHelper}), and `bpf_loop` / `bpf_for_each_map_elem` bound to its callbacks
+ * (helpers/callbacks.ts).
+ *
+ * Not here: the maps themselves (maps/), the helper implementations (helpers/), ELF objects (src/elf).
  */
 
 import { ExecutionError, InvalidProgramError } from '../src/errors.js';
-import { RESERVED_LOW, STACK_SIZE, type Executable, type HelperTable, type Region } from '../src/exec.js';
+import { RESERVED_LOW, STACK_SIZE, type Executable, type HelperFn, type HelperTable, type Region } from '../src/exec.js';
+import type { HelperProto } from '../src/verifier/helpers.js';
 import type { Program } from '../src/isa/program.js';
 import { verify, type VerifiedProgram, type VerifyOptions } from '../src/verifier/verify.js';
 import { prepareEngine, type EngineName } from './engines.js';
-import { PacketPath, type PacketBatch, type PacketOptions } from './filter.js';
-import { MapRegistry, type CreateAllOptions, type MapAreaOptions, type MapDefinition, type MapFor } from './maps/registry.js';
-import type { AnyMap } from './maps/map.js';
+import { BatchExecutionError, PacketPath, type PacketBatch, type PacketOptions } from './filter.js';
+import { MapRegistry, type CreateAllOptions, type MapAreaOptions, type MapDefinition, type MapFor, type SharedMaps } from './maps/registry.js';
+import type { AnyMap, ProgArray } from './maps/map.js';
+import { MAP_HELPER } from './maps/abi.js';
+import { compileHelper, type CustomArg, type HelperDefinition } from './helpers/custom.js';
+import { standardHelpers } from './helpers/standard.js';
+import { callbackHelpers, callbackTargets, resolveCallbacks, trampoline } from './helpers/callbacks.js';
+import { ProgramSlots, tailCallHelper, type TailCallState } from './tailcall.js';
+import { WorkerPool, type PoolOptions } from './workers/pool.js';
 
 /** Start of the runtime metadata area. */
 export const META_BASE = RESERVED_LOW;
@@ -56,6 +68,23 @@ export interface RuntimeOptions {
   readonly cpus?: number;
   /** Sizes of the map area, reserved on first use of `maps` (see maps/registry.ts). */
   readonly mapArea?: MapAreaOptions;
+  /** Receives each `bpf_trace_printk` line. Default: lines are collected in {@link Runtime.traceLines}. */
+  readonly trace?: (line: string) => void;
+  /**
+   * Make this runtime another thread's view of an existing runtime (workers/pool.ts does this in each worker):
+   * its memory, an arena of it for this runtime's stacks and buffers, and its maps attached as CPU `cpu`.
+   * `shared`, `initialPages`, `maximumPages`, `cpus` and `mapArea` are then ignored.
+   */
+  readonly attach?: RuntimeAttachment;
+}
+
+/** See {@link RuntimeOptions.attach}. Structured-cloneable. */
+export interface RuntimeAttachment {
+  readonly memory: WebAssembly.Memory;
+  /** The span this runtime allocates from (reserved for it by the owner with `alloc`); at least 64 KiB. */
+  readonly arena: { readonly start: number; readonly end: number };
+  readonly maps: SharedMaps;
+  readonly cpu: number;
 }
 
 /**
@@ -71,7 +100,7 @@ export type LoadVerifyOptions = Pick<VerifyOptions, 'mode' | 'maps' | 'prototype
 export interface LoadOptions {
   /** Engine to run on. Default `interp` (the JIT becomes the default when it lands). */
   readonly engine?: EngineName;
-  /** Helpers by id. Calls to an id missing here are rejected when the program is loaded. */
+  /** Helpers by id (default {@link Runtime.helpers}). Calls to an id missing here are rejected when the program is loaded. */
   readonly helpers?: HelperTable;
   /**
    * Verify the program first (src/verifier/verify.ts): `strict` rejects what it cannot prove safe, `permissive`
@@ -126,6 +155,7 @@ export class LoadedProgram {
    * microsecond. Throws `ExecutionError` when the program faults.
    */
   runPacket(packet: Uint8Array): number {
+    if (this.takesTailCalls()) return Number(this.run(packet, { collectMem: false }).r0 & 0xffff_ffffn);
     return (this.packets ??= this.packetPath()).run(packet);
   }
 
@@ -135,7 +165,38 @@ export class LoadedProgram {
    * whole batch. Throws `BatchExecutionError` (an `ExecutionError` naming the packet) when a run faults.
    */
   runBatch(packets: PacketBatch, out?: Uint32Array): Uint32Array {
+    if (this.takesTailCalls()) return this.runBatchWithTailCalls(packets, out);
     return (this.packets ??= this.packetPath()).runBatch(packets, out);
+  }
+
+  private tailCalls: boolean | undefined;
+
+  /**
+   * Whether the program calls the runtime's `bpf_tail_call`: then {@link runPacket} and {@link runBatch} take
+   * the general path, whose driver runs the callees (tailcall.ts); the packet path has none.
+   */
+  private takesTailCalls(): boolean {
+    return (this.tailCalls ??= this.helpers.get(MAP_HELPER.tail_call) === this.runtime.helpers.get(MAP_HELPER.tail_call)
+      && this.program.insns.some((i) => i.kind === 'call' && i.target.kind === 'helper' && i.target.id === MAP_HELPER.tail_call));
+  }
+
+  private runBatchWithTailCalls(packets: PacketBatch, out?: Uint32Array): Uint32Array {
+    const list = Array.isArray(packets) ? (packets as readonly Uint8Array[])
+      : Array.from({ length: (packets as Exclude<PacketBatch, readonly Uint8Array[]>).offsets.length - 1 }, (_, i) => {
+        const b = packets as Exclude<PacketBatch, readonly Uint8Array[]>;
+        return b.data.subarray(b.offsets[i], b.offsets[i + 1]);
+      });
+    const result = out ?? new Uint32Array(list.length);
+    if (result.length < list.length) throw new RangeError(`out has room for ${result.length} results, the batch has ${list.length} packets`);
+    for (let i = 0; i < list.length; i++) {
+      try {
+        result[i] = Number(this.run(list[i], { collectMem: false }).r0 & 0xffff_ffffn);
+      } catch (e) {
+        if (e instanceof ExecutionError) throw new BatchExecutionError(i, e);
+        throw e;
+      }
+    }
+    return result;
   }
 
   /** A packet path of its own, with options (budget, read-only packets): see runtime/filter.ts. */
@@ -155,20 +216,35 @@ export class LoadedProgram {
     const regions: Region[] = len > 0 ? [{ start: ptr, end: ptr + len, writable: options.writable ?? true, name: 'input' }] : [];
     regions.push(...rt.mapRegions());
     const stackBase = rt.acquireStack();
+    // Tail calls (tailcall.ts): a trampoline. The helper leaves the callee in `state.pending` and unwinds the
+    // caller; this loop runs the callee with r1 = ctx and a fresh frame, so a chain never deepens the stack.
+    const state: TailCallState<LoadedProgram> = { count: 0, pending: undefined };
+    const outer = rt.enterTailCalls(state);
     try {
-      new Uint8Array(rt.memory.buffer, stackBase, STACK_SIZE).fill(0);
-      const r0 = this.executable.run({
-        memory: rt.memory,
-        stackBase,
-        regions,
-        args: [BigInt(ptr), BigInt(len), ...(options.extraArgs ?? [])],
-        helpers: this.helpers,
-        budget: options.budget ?? (this.verified?.terminates === false ? UNPROVEN_LOOP_BUDGET : undefined),
-        packet: len > 0 ? { start: ptr, length: len } : undefined,
-      });
+      const args = [BigInt(ptr), BigInt(len), ...(options.extraArgs ?? [])];
+      let prog: LoadedProgram = this;
+      let r0: bigint;
+      for (;;) {
+        new Uint8Array(rt.memory.buffer, stackBase, STACK_SIZE).fill(0);
+        r0 = prog.executable.run({
+          memory: rt.memory,
+          stackBase,
+          regions,
+          args,
+          helpers: prog.helpers,
+          budget: options.budget ?? (prog.verified?.terminates === false ? UNPROVEN_LOOP_BUDGET : undefined),
+          packet: len > 0 ? { start: ptr, length: len } : undefined,
+        });
+        const next = state.pending;
+        if (next === undefined) break;
+        state.pending = undefined;
+        prog = next.program;
+        args[0] = next.ctx;
+      }
       const mem = len > 0 && options.collectMem !== false ? new Uint8Array(rt.memory.buffer, ptr, len).slice() : new Uint8Array(0);
       return { r0, mem };
     } finally {
+      rt.leaveTailCalls(outer);
       rt.releaseStack(stackBase);
     }
   }
@@ -178,6 +254,8 @@ export class LoadedProgram {
 export class Runtime {
   readonly memory: WebAssembly.Memory;
   private next = DATA_BASE;
+  /** End of what {@link alloc} may hand out (an attached runtime's arena). */
+  private limit = Infinity;
   private scratchPtr = 0;
   private scratchCap = 0;
   private readonly freeStacks: number[] = [];
@@ -185,10 +263,30 @@ export class Runtime {
   /** Number of CPUs (see {@link RuntimeOptions.cpus}). */
   readonly cpus: number;
   private readonly mapArea: MapAreaOptions | undefined;
+  private helperTable: Map<number, HelperFn> | undefined;
+  private readonly customProtos = new Map<number, HelperProto>();
+  private readonly slots = new ProgramSlots<LoadedProgram>();
+  private tailCallState: TailCallState<LoadedProgram> | undefined;
+  private readonly traceSink: (line: string) => void;
+  /** The `bpf_trace_printk` lines of the runs so far, when no {@link RuntimeOptions.trace} sink was given (clear it at will). */
+  readonly traceLines: string[] = [];
 
   constructor(options: RuntimeOptions = {}) {
-    this.cpus = options.cpus ?? 1;
     this.mapArea = options.mapArea;
+    this.traceSink = options.trace ?? ((line) => void this.traceLines.push(line));
+    const at = options.attach;
+    if (at !== undefined) {
+      // Another thread's view: allocate only inside the arena, stacks included, and share the maps.
+      this.memory = at.memory;
+      this.next = at.arena.start;
+      this.limit = at.arena.end;
+      this.mapRegistry = MapRegistry.attach(at.maps, { cpu: at.cpu });
+      this.cpus = this.mapRegistry.cpus;
+      const stacks = this.alloc(STACK_SLOTS * STACK_SIZE, 16);
+      for (let i = STACK_SLOTS - 1; i >= 0; i--) this.freeStacks.push(stacks + i * STACK_SIZE);
+      return;
+    }
+    this.cpus = options.cpus ?? 1;
     const initial = Math.max(options.initialPages ?? 16, Math.ceil((DATA_BASE + PAGE) / PAGE));
     const maximum = options.maximumPages ?? 16384;
     this.memory = new WebAssembly.Memory({ initial, maximum, shared: options.shared ?? false });
@@ -198,7 +296,29 @@ export class Runtime {
   /** Loads a program on an engine. Throws `InvalidProgramError('unknown_helper')` for calls to missing helpers, `VerifierError` when `verify` rejects it. */
   async load(program: Program, options: LoadOptions = {}): Promise<LoadedProgram> {
     const engine = options.engine ?? 'interp';
-    const helpers = options.helpers ?? new Map();
+    let helpers = options.helpers ?? this.helpers;
+    // Callbacks (helpers/callbacks.ts): with the default table, bpf_loop and bpf_for_each_map_elem are bound to
+    // this program's callbacks, each prepared behind a trampoline on the same engine.
+    const callbacks = new Map<number, Executable>();
+    if (options.helpers === undefined) {
+      const bound = new Map(helpers);
+      for (const [id, fn] of callbackHelpers({
+        callbacks,
+        acquireStack: () => this.acquireStack(),
+        releaseStack: (base) => this.releaseStack(base),
+        alloc: (size, align) => this.alloc(size, align),
+        mapExports: () => this.maps.exports,
+        withoutTailCalls: (f) => {
+          const outer = this.enterTailCalls(undefined);
+          try {
+            return f();
+          } finally {
+            this.leaveTailCalls(outer);
+          }
+        },
+      })) bound.set(id, fn);
+      helpers = bound;
+    }
     for (const insn of program.insns) {
       if (insn.kind === 'call' && insn.target.kind === 'helper' && !helpers.has(insn.target.id)) {
         throw new InvalidProgramError('unknown_helper', `call to unknown helper ${insn.target.id}`, insn.pc);
@@ -207,16 +327,107 @@ export class Runtime {
     let verified: VerifiedProgram | undefined;
     if (options.verify !== undefined) {
       const v: LoadVerifyOptions = typeof options.verify === 'string' ? { mode: options.verify } : options.verify;
-      verified = verify(program, { ...v, type: 'raw', rawWritable: false, helpers: helpers.keys() });
+      const prototypes = new Map([...this.customProtos, ...(v.prototypes ?? [])]);
+      verified = verify(program, { ...v, type: 'raw', rawWritable: false, helpers: helpers.keys(), prototypes });
     }
-    const executable = await prepareEngine(engine, program, { memory: this.memory, helpers, proven: verified?.proven });
+    const resolved = resolveCallbacks(program);
+    for (const target of callbackTargets(program)) {
+      callbacks.set(target, await prepareEngine(engine, trampoline(resolved, target), { memory: this.memory, helpers }));
+    }
+    const executable = await prepareEngine(engine, resolved, { memory: this.memory, helpers, proven: verified?.proven });
     return new LoadedProgram(this, program, engine, executable, helpers, verified);
+  }
+
+  /**
+   * The helpers programs get by default: the standard helpers (5, 6, 7, 8, 105, 106, 125, 165), `bpf_tail_call`
+   * (12), the map helpers (1-3, 87-89, 130-134, 195; their map module is set up on first call) and those of
+   * {@link defineHelper}; `load` adds `bpf_for_each_map_elem` (164) and `bpf_loop` (181), bound to each
+   * program's callbacks. Programs loaded before a `defineHelper` keep the table they were loaded with.
+   */
+  get helpers(): HelperTable {
+    if (this.helperTable === undefined) {
+      const t = new Map<number, HelperFn>(standardHelpers({ trace: this.traceSink, cpu: () => this.mapRegistry?.cpu ?? 0 }));
+      const self = this;
+      t.set(MAP_HELPER.tail_call, tailCallHelper<LoadedProgram>({
+        mapExports: () => this.maps.exports,
+        programAt: (slot) => this.slots.at(slot),
+        get tailState() { return self.tailCallState; },
+      }));
+      for (const id of [1, 2, 3, 87, 88, 89, 130, 131, 132, 133, 134, 195]) {
+        // Bound on first call, so a runtime without maps never lays out a map area.
+        let f: HelperFn | undefined;
+        t.set(id, (a, b, c, d, e, env) => (f ??= this.maps.helpers.get(id)!)(a, b, c, d, e, env));
+      }
+      this.helperTable = t;
+    }
+    return this.helperTable;
+  }
+
+  /**
+   * Registers a host helper (helpers/custom.ts): `fn` receives the declared arguments converted (`u32` as a
+   * number, `u64` as a bigint, pointers as checked `Uint8Array` views) and returns r0. Later loads get it in
+   * {@link helpers}, and strict verification checks calls against its declared signature. Replaces an earlier
+   * definition of the same id.
+   */
+  defineHelper<const A extends readonly CustomArg[]>(def: HelperDefinition<A>): void {
+    const { fn, proto } = compileHelper(def as unknown as HelperDefinition);
+    // A fresh table: programs loaded earlier keep theirs.
+    this.helperTable = new Map(this.helpers);
+    this.helperTable.set(def.id, fn);
+    this.customProtos.set(def.id, proto);
+  }
+
+  /** Sends a `bpf_trace_printk` line to this runtime's sink (workers' lines come here). */
+  trace(line: string): void {
+    this.traceSink(line);
+  }
+
+  /**
+   * Starts `n` worker threads that run programs over this runtime's memory and maps, each as one CPU (see
+   * workers/pool.ts). Needs `shared: true` and `cpus` of at least n + 1.
+   */
+  workers(n: number, options?: PoolOptions): Promise<WorkerPool> {
+    return WorkerPool.start(this, n, options);
+  }
+
+  /** The PROG_ARRAY value that names `program` (its slot id, given on first use). */
+  programSlot(program: LoadedProgram): number {
+    if (program.runtime !== this) throw new RangeError('programSlot: the program is loaded on another runtime');
+    return this.slots.slotOf(program);
+  }
+
+  /** Puts `program` at `index` of a PROG_ARRAY (`undefined` empties it). Takes effect at the next tail call. */
+  setProgram(progArray: ProgArray, index: number, program: LoadedProgram | undefined): void {
+    if (program === undefined) progArray.delete(index);
+    else progArray.set(index, this.programSlot(program));
+  }
+
+  /**
+   * Hot swap: makes slot `slot` run `program` from the next tail call on, wherever the slot is stored (and
+   * gives ELF objects' `createMaps(..., { programSlot })` slots their programs).
+   */
+  setSlot(slot: number, program: LoadedProgram | undefined): void {
+    if (program !== undefined && program.runtime !== this) throw new RangeError('setSlot: the program is loaded on another runtime');
+    this.slots.set(slot, program);
+  }
+
+  /** @internal The run driver's tail-call state (see tailcall.ts); returns the outer run's, for {@link leaveTailCalls}. */
+  enterTailCalls(state: TailCallState<LoadedProgram> | undefined): TailCallState<LoadedProgram> | undefined {
+    const outer = this.tailCallState;
+    this.tailCallState = state;
+    return outer;
+  }
+
+  /** @internal */
+  leaveTailCalls(outer: TailCallState<LoadedProgram> | undefined): void {
+    this.tailCallState = outer;
   }
 
   /** Allocates `size` bytes (aligned to `align`) in the buffer area, growing memory as needed. */
   alloc(size: number, align = 8): number {
     const start = Math.ceil(this.next / align) * align;
     const end = start + size;
+    if (end > this.limit) throw new RangeError(`runtime arena exhausted: ${size} bytes wanted, ${Math.max(0, this.limit - start)} left`);
     const have = this.memory.buffer.byteLength;
     if (end > have) this.memory.grow(Math.ceil((end - have) / PAGE));
     this.next = end;
