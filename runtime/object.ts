@@ -19,15 +19,15 @@
 
 import { readFile } from 'node:fs/promises';
 import { ExecutionError, InvalidProgramError } from '../src/errors.js';
-import { STACK_SIZE, type Executable, type HelperTable, type Region } from '../src/exec.js';
+import { STACK_SIZE, type HelperTable, type Region } from '../src/exec.js';
 import { loadElf, type ElfObject, type ElfProgram } from '../src/elf/loader.js';
 import { contextLayout, programTypeOfSection, type ContextLayout, type ProgramType } from '../src/verifier/context.js';
-import { verify, type VerifiedProgram } from '../src/verifier/verify.js';
+import type { VerifiedProgram } from '../src/verifier/verify.js';
 import type { Program } from '../src/isa/program.js';
-import { prepareEngine, type EngineName } from './engines.js';
-import { relocateMaps } from './maps/relocate.js';
-import type { AnyMap } from './maps/map.js';
-import { Runtime, UNPROVEN_LOOP_BUDGET } from './runtime.js';
+import type { EngineName } from './engines.js';
+import type { AnyMap, ProgArray } from './maps/map.js';
+import { LoadedProgram, Runtime, UNPROVEN_LOOP_BUDGET } from './runtime.js';
+import type { TailCallState } from './tailcall.js';
 
 /** XDP actions (Linux `enum xdp_action`). */
 export const XDP_ABORTED = 0;
@@ -109,14 +109,9 @@ export class BpfProgram {
   constructor(
     readonly object: { readonly runtime: Runtime },
     readonly elf: ElfProgram,
-    /** The program as run: map references resolved. */
-    readonly program: Program,
-    readonly engine: EngineName,
-    /** What the verifier proved (absent with `verify: 'off'`). */
-    readonly verified: VerifiedProgram | undefined,
-    private readonly executable: Executable,
-    private readonly helpers: HelperTable,
-    private readonly budget: number | undefined,
+    /** The program as loaded on the runtime (map references resolved); also what tail calls run. */
+    readonly loaded: LoadedProgram,
+    private readonly budgetOption: number | undefined,
   ) {
     this.type = programTypeOfSection(elf.section);
     this.layout = contextLayout(this.type);
@@ -125,6 +120,21 @@ export class BpfProgram {
 
   /** The context as runs of fields of equal writability: a store may reach only the fields the type makes writable. */
   private readonly ctxSpans: readonly { start: number; end: number; writable: boolean }[];
+
+  /** The program as run: map references resolved. */
+  get program(): Program {
+    return this.loaded.program;
+  }
+
+  /** The engine it runs on. */
+  get engine(): EngineName {
+    return this.loaded.engine;
+  }
+
+  /** What the verifier proved (absent with `verify: 'off'`). */
+  get verified(): VerifiedProgram | undefined {
+    return this.loaded.verified;
+  }
 
   /** C function name. */
   get name(): string {
@@ -154,7 +164,7 @@ export class BpfProgram {
     // The packet region is exactly the packet: an unproven read past data_end faults rather than seeing the
     // bytes a longer, earlier packet left in the buffer.
     this.packetRegion!.end = data + packet.length;
-    let args = this.args!;
+    let args: bigint[] = this.args!;
     if (this.layout) {
       mem.fill(0, ctx, ctx + ctxSize);
       this.writeContext(new DataView(rt.memory.buffer), ctx, data, packet, meta);
@@ -167,19 +177,31 @@ export class BpfProgram {
     const nested = this.running;
     const stackBase = nested ? rt.acquireStack() : this.stack;
     this.running = true;
+    // Tail calls (tailcall.ts): the helper leaves the callee in `state.pending` and unwinds the caller; this
+    // loop runs the callee on the same context with a fresh frame, so a chain never deepens any stack.
+    const state: TailCallState<LoadedProgram> = { count: 0, pending: undefined };
+    const outer = rt.enterTailCalls(state);
     try {
-      if (nested || this.verified?.mode !== 'strict') mem.fill(0, stackBase, stackBase + STACK_SIZE);
-      const r0 = this.executable.run({
-        memory: rt.memory,
-        stackBase,
-        regions: this.regions!,
-        args,
-        helpers: this.helpers,
-        budget: this.budget,
-        packet: { start: data, length: packet.length },
-      });
-      return Number(r0 & 0xffffffffn);
+      let prog = this.loaded;
+      for (;;) {
+        if (nested || prog.verified?.mode !== 'strict' || prog !== this.loaded) mem.fill(0, stackBase, stackBase + STACK_SIZE);
+        const r0 = prog.executable.run({
+          memory: rt.memory,
+          stackBase,
+          regions: this.regions!,
+          args,
+          helpers: prog.helpers,
+          budget: this.budgetOption ?? (prog.verified?.terminates === false || prog.verified === undefined ? UNPROVEN_LOOP_BUDGET : undefined),
+          packet: { start: data, length: packet.length },
+        });
+        const next = state.pending;
+        if (next === undefined) return Number(r0 & 0xffffffffn);
+        state.pending = undefined;
+        prog = next.program;
+        args = [next.ctx, args[1] ?? 0n];
+      }
     } finally {
+      rt.leaveTailCalls(outer);
       if (nested) rt.releaseStack(stackBase);
       else this.running = false;
     }
@@ -287,26 +309,42 @@ export async function loadObject(source: Uint8Array | string, options: LoadObjec
   if (wanted) {
     for (const n of wanted) if (!chosen.some((p) => p.name === n)) throw new InvalidProgramError('elf_no_program', `no program '${n}' in the object`);
   }
-  const slotOf = new Map(chosen.map((p, i) => [p.name, i] as const));
-  const maps = runtime.maps.createAll(elf.maps, { programSlot: (name) => slotOf.get(name) });
-  const helpers = new Map(runtime.maps.helpers);
-  for (const [id, fn] of options.helpers ?? []) helpers.set(id, fn);
+  // PROG_ARRAY slots naming programs are filled once the programs are loaded (below).
+  const maps = runtime.maps.createAll(elf.maps);
+  let helpers: HelperTable | undefined;
+  if (options.helpers !== undefined) {
+    const table = new Map(runtime.helpers);
+    for (const [id, fn] of options.helpers) table.set(id, fn);
+    helpers = table;
+  }
 
   const programs = new Map<string, BpfProgram>();
   for (const p of chosen) {
-    for (const insn of p.program.insns) {
-      if (insn.kind === 'call' && insn.target.kind === 'helper' && !helpers.has(insn.target.id)) {
-        throw new InvalidProgramError('unknown_helper', `${p.name}: call to helper ${insn.target.id}, which this runtime does not provide`, insn.pc);
-      }
-    }
     const type = programTypeOfSection(p.section);
-    // Verify before relocation: the verifier reads map references (lddw map_idx) to know the maps.
-    const verified = mode === 'off' ? undefined : verify(p.program, { mode, type, maps: elf.maps, helpers: helpers.keys(), lineInfo: p.lineInfo });
-    const program = relocateMaps(p.program, maps);
-    const executable = await prepareEngine(engine, program, { memory: runtime.memory, helpers, proven: verified?.proven });
-    const budget = options.budget ?? (verified?.terminates ? undefined : UNPROVEN_LOOP_BUDGET);
-    programs.set(p.name, new BpfProgram({ runtime }, p, program, engine, verified, executable, helpers, budget));
+    let loaded: LoadedProgram;
+    try {
+      // Runtime.load verifies before resolving map references: the verifier reads them to know the maps.
+      loaded = await runtime.load(p.program, {
+        engine,
+        helpers,
+        maps,
+        verify: mode === 'off' ? undefined : { mode, type, maps: elf.maps, lineInfo: p.lineInfo },
+      });
+    } catch (e) {
+      if (e instanceof InvalidProgramError && e.code === 'unknown_helper') {
+        throw new InvalidProgramError('unknown_helper', `${p.name}: ${e.detail}`, e.pc, { cause: e });
+      }
+      throw e;
+    }
+    programs.set(p.name, new BpfProgram({ runtime }, p, loaded, options.budget));
   }
+  elf.maps.forEach((spec, i) => {
+    for (const init of spec.initialValues ?? []) {
+      if (init.kind !== 'program') continue;
+      const target = programs.get(init.program);
+      if (target) runtime.setProgram(maps[i] as ProgArray, init.index, target.loaded);
+    }
+  });
   const byName = new Map<string, AnyMap>();
   maps.forEach((m) => byName.set(m.name, m));
   return new BpfObject(runtime, elf, byName, programs);

@@ -30,6 +30,7 @@ import type { HelperProto } from '../src/verifier/helpers.js';
 import type { Program } from '../src/isa/program.js';
 import { verify, type VerifiedProgram, type VerifyOptions } from '../src/verifier/verify.js';
 import { prepareEngine, type EngineName } from './engines.js';
+import { relocateMaps } from './maps/relocate.js';
 import { BatchExecutionError, PacketPath, type PacketBatch, type PacketOptions } from './filter.js';
 import { MapRegistry, type CreateAllOptions, type MapAreaOptions, type MapDefinition, type MapFor, type SharedMaps } from './maps/registry.js';
 import type { AnyMap, ProgArray } from './maps/map.js';
@@ -94,7 +95,7 @@ export interface RuntimeAttachment {
 export const UNPROVEN_LOOP_BUDGET = 1 << 20;
 
 /** Verifier options {@link LoadOptions.verify} may set; the program type is `raw` (the convention of `run`). */
-export type LoadVerifyOptions = Pick<VerifyOptions, 'mode' | 'maps' | 'prototypes' | 'lineInfo' | 'maxSteps'>;
+export type LoadVerifyOptions = Pick<VerifyOptions, 'mode' | 'maps' | 'prototypes' | 'lineInfo' | 'maxSteps' | 'type'>;
 
 /** Options for {@link Runtime.load}. */
 export interface LoadOptions {
@@ -111,6 +112,11 @@ export interface LoadOptions {
    * Throws `VerifierError` on rejection. Default: no verification.
    */
   readonly verify?: 'strict' | 'permissive' | LoadVerifyOptions;
+  /**
+   * The maps the program's `lddw map_idx` / `map_idx_value` refer to (what `createMaps(elf.maps)` returned):
+   * the references are resolved after verification (the verifier reads them to know the maps).
+   */
+  readonly maps?: readonly AnyMap[];
 }
 
 /** Options for one run. */
@@ -139,8 +145,10 @@ export class LoadedProgram {
     readonly runtime: Runtime,
     readonly program: Program,
     readonly engine: EngineName,
-    private readonly executable: Executable,
-    private readonly helpers: HelperTable,
+    /** @internal What the engine prepared (runtime/object.ts runs it with a program type's context). */
+    readonly executable: Executable,
+    /** @internal The helper table the program was loaded with. */
+    readonly helpers: HelperTable,
     /** What the verifier proved, when the program was loaded with `verify`. */
     readonly verified?: VerifiedProgram,
   ) {}
@@ -328,8 +336,9 @@ export class Runtime {
     if (options.verify !== undefined) {
       const v: LoadVerifyOptions = typeof options.verify === 'string' ? { mode: options.verify } : options.verify;
       const prototypes = new Map([...this.customProtos, ...(v.prototypes ?? [])]);
-      verified = verify(program, { ...v, type: 'raw', rawWritable: false, helpers: helpers.keys(), prototypes });
+      verified = verify(program, { ...v, type: v.type ?? 'raw', rawWritable: false, helpers: helpers.keys(), prototypes });
     }
+    if (options.maps !== undefined) program = relocateMaps(program, options.maps);
     const resolved = resolveCallbacks(program);
     for (const target of callbackTargets(program)) {
       callbacks.set(target, await prepareEngine(engine, trampoline(resolved, target), { memory: this.memory, helpers }));

@@ -45,7 +45,7 @@ int xdp_log_syn(struct xdp_md *ctx)
 	e->daddr = ip->daddr;
 	e->sport = bpf_ntohs(tcp->source);
 	e->dport = bpf_ntohs(tcp->dest);
-	e->length = (__u32)(data_end - data);
+	e->length = ctx->data_end - ctx->data; // 32-bit fields, not pointers (see tailcall_pipeline.c)
 	bpf_ringbuf_submit(e, 0);
 	return XDP_PASS;
 }

@@ -57,7 +57,9 @@ int parse(struct xdp_md *ctx)
 	if (!st)
 		return XDP_ABORTED;
 	st->protocol = 0;
-	st->length = (__u32)(data_end - data);
+	// From the context's 32-bit fields, not the pointers: 32-bit arithmetic on packet pointers is refused
+	// (by Linux's verifier and ours), and clang uses 32-bit ops for a (__u32) cast under -mcpu=v3.
+	st->length = ctx->data_end - ctx->data;
 	struct ethhdr *eth = data;
 	if ((void *)(eth + 1) > data_end)
 		return XDP_DROP; // runt frame

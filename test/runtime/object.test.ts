@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ENGINES } from '../../runtime/engines.js';
 import { loadObject, XDP_DROP, XDP_PASS, XDP_TX } from '../../runtime/object.js';
-import type { KeyValueMap, PerCpuMap, RingBuffer } from '../../runtime/maps/map.js';
+import type { KeyValueMap, PerCpuMap, ProgArray, RingBuffer } from '../../runtime/maps/map.js';
 import { ExecutionError, InvalidProgramError } from '../../src/errors.js';
 
 const EX = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', '..', 'examples');
@@ -95,6 +95,22 @@ describe.each(ENGINES)('examples on %s', (engine) => {
       ['10.0.0.1', 22, 54],
       ['10.0.0.4', 443, 60],
     ]);
+  });
+
+  it('tailcall_pipeline: parse -> classify -> act through the object\'s own PROG_ARRAY, counting per class', async () => {
+    const obj = await loadObject(join(EX, 'tailcall_pipeline', 'tailcall_pipeline.o'), { engine });
+    for (const p of obj.programs.values()) expect(p.verified?.proven.size).toBe(p.verified?.accesses.size);
+    const parse = obj.program('parse');
+    const icmpBig = frame('10.0.0.1', 1, { pad: 1200 });
+    expect([...parse.runBatch([frame('10.0.0.1', 6), frame('10.0.0.1', 17), frame('10.0.0.1', 1), icmpBig, ARP, new Uint8Array(8)])]).toEqual([
+      XDP_PASS, XDP_PASS, XDP_PASS, XDP_DROP, XDP_PASS, XDP_DROP,
+    ]);
+    const counts = (obj.map('class_count') as KeyValueMap<number, bigint>).typed('u32', 'u64');
+    expect([0, 1, 2, 3].map((c) => counts.get(c))).toEqual([1n, 1n, 1n, 2n]); // other (ARP), tcp, udp, icmp x2
+    // Hot swap: empty the act slot; classify then falls through to XDP_PASS and nothing more is counted.
+    obj.runtime.setProgram(obj.map('stages') as ProgArray, 2, undefined);
+    expect(parse.run(icmpBig)).toBe(XDP_PASS);
+    expect(counts.get(3)).toBe(2n);
   });
 
   it('reports unknown programs and maps; runs unverified with every access checked', async () => {
