@@ -8,14 +8,16 @@
  * shared machine hits them alike, and an explicit warm-up):
  * 1. every engine runs the program once and must agree with the others on r0 and on the final input bytes;
  * 2. warm-up: each engine runs for at least `warmupMs` and `warmupRuns` runs, which takes V8's tiers up to the
- *    optimizing compiler (TurboFan) for the interpreter loop (run.ts checks and prints its status);
+ *    optimizing compiler (TurboFan), for the interpreter loop and for the JIT's WebAssembly (run.ts checks
+ *    both: the interpreter loop's status, and the JIT's figures against a process where V8 has no baseline tier);
  * 3. each engine gets a batch size that lasts about `batchMs`;
  * 4. `batches` rounds, each timing one batch per engine in turn; an engine's figure is the median over its
  *    batches of (batch time / batch size).
  *
- * Every run goes through the public path, `LoadedProgram.run(input)`: the input is copied into linear memory
- * afresh (so each run starts from the same memory), the stack is cleared, and r0 and the input bytes are read
- * back. That per-run cost is included, the same for every engine.
+ * {@link benchProgram} times the general path, `LoadedProgram.run(input)`: the input is copied into linear
+ * memory afresh (so each run starts from the same memory), the stack is cleared, and r0 and the input bytes are
+ * read back. That per-run cost is included, the same for every engine. {@link timeInterleaved} times any set of
+ * calls the same way (run.ts uses it for the packet path, `runPacket` / `runBatch`, and the call overhead).
  *
  * Timing loops live here and in run.ts, never in unit tests.
  */
@@ -40,9 +42,9 @@ export interface BenchOptions {
   readonly batches?: number;
 }
 
-/** One engine's figures. */
+/** One engine's (or runner's) figures. */
 export interface EngineTiming {
-  /** Median over batches of the time per run, in nanoseconds. */
+  /** Median over batches of the time per run (per unit, for a runner), in nanoseconds. */
   readonly nsPerRun: number;
   /** Fastest and slowest batch, ns per run: the spread of the measurement. */
   readonly minNsPerRun: number;
@@ -61,17 +63,13 @@ export interface BenchResult {
 const now = (): bigint => process.hrtime.bigint();
 
 /**
- * Times `program` on each of `engines` with `input` (see the file header for the method).
+ * Times `program` on each of `engines` with `input` (see the file header for the method), through the general
+ * path, `LoadedProgram.run`.
  *
  * @throws Error when the engines disagree on r0 or on the input bytes after a run.
  */
 export async function benchProgram(program: Program, input: Uint8Array, engines: readonly EngineName[], options: BenchOptions = {}): Promise<BenchResult> {
   if (engines.length === 0) throw new Error('benchProgram: no engines');
-  const warmupMs = options.warmupMs ?? 300;
-  const warmupRuns = options.warmupRuns ?? 50;
-  const batchMs = options.batchMs ?? 20;
-  const batches = options.batches ?? 15;
-
   const loaded: LoadedProgram[] = [];
   for (const engine of engines) loaded.push(await new Runtime().load(program, { engine, helpers: options.helpers }));
 
@@ -84,15 +82,37 @@ export async function benchProgram(program: Program, input: Uint8Array, engines:
       throw new Error(`engines disagree on the input bytes after a run: ${engines[0]} vs ${engines[i]}`);
     }
   }
+  // 2-4.
+  const timings = timeInterleaved(engines.map((engine, e) => ({ name: engine, run: () => loaded[e].run(input) })), options);
+  return { engines: timings, result: first.r0 };
+}
 
-  // 2-3. Warm-up, and a batch size per engine from the warm-up rate.
+/** Something to time: one call of `run` is one unit (a run, a call, a batch). */
+export interface Runner {
+  readonly name: string;
+  readonly run: () => unknown;
+  /** Units of work in one call (packets in a batch): the figures are per unit. Default 1. */
+  readonly per?: number;
+}
+
+/**
+ * Steps 2-4 of the method (file header) for any set of runners: warm-up, a batch size per runner, interleaved
+ * timed batches; returns each runner's median and spread, in ns per unit.
+ */
+export function timeInterleaved(runners: readonly Runner[], options: BenchOptions = {}): Record<string, EngineTiming> {
+  const warmupMs = options.warmupMs ?? 300;
+  const warmupRuns = options.warmupRuns ?? 50;
+  const batchMs = options.batchMs ?? 20;
+  const batches = options.batches ?? 15;
+
+  // 2-3. Warm-up, and a batch size per runner from the warm-up rate.
   const batchSize: number[] = [];
-  for (const lp of loaded) {
+  for (const r of runners) {
     let runs = 0;
     const t0 = now();
     let elapsed = 0;
     while (runs < warmupRuns || elapsed < warmupMs * 1e6) {
-      lp.run(input);
+      r.run();
       runs++;
       elapsed = Number(now() - t0);
     }
@@ -100,28 +120,28 @@ export async function benchProgram(program: Program, input: Uint8Array, engines:
   }
 
   // 4. Interleaved timed batches.
-  const samples: number[][] = loaded.map(() => []);
+  const samples: number[][] = runners.map(() => []);
   for (let b = 0; b < batches; b++) {
-    for (let e = 0; e < loaded.length; e++) {
-      const lp = loaded[e];
+    for (let e = 0; e < runners.length; e++) {
+      const run = runners[e].run;
       const n = batchSize[e];
       const t0 = now();
-      for (let i = 0; i < n; i++) lp.run(input);
-      samples[e].push(Number(now() - t0) / n);
+      for (let i = 0; i < n; i++) run();
+      samples[e].push(Number(now() - t0) / n / (runners[e].per ?? 1));
     }
   }
 
   const out: Record<string, EngineTiming> = {};
-  engines.forEach((engine, e) => {
+  runners.forEach((r, e) => {
     const sorted = [...samples[e]].sort((x, y) => x - y);
-    out[engine] = {
+    out[r.name] = {
       nsPerRun: median(sorted),
       minNsPerRun: sorted[0],
       maxNsPerRun: sorted[sorted.length - 1],
-      runs: batchSize[e] * batches,
+      runs: batchSize[e] * batches * (r.per ?? 1),
     };
   });
-  return { engines: out, result: first.r0 };
+  return out;
 }
 
 function median(sorted: readonly number[]): number {

@@ -81,6 +81,80 @@ function rawConsts(bn: Binaryen, m: Module): { i32: (v: number) => Expr; i64: (v
   };
 }
 
+/** The C API entry points behind named expressions (globals, branches, loops, labelled blocks). */
+interface RawNameApi {
+  _malloc(size: number): number;
+  stringToAscii(text: string, out: number): void;
+  _BinaryenGlobalGet(module: number, name: number, type: number): number;
+  _BinaryenGlobalSet(module: number, name: number, value: number): number;
+  _BinaryenBreak(module: number, name: number, condition: number, value: number): number;
+  _BinaryenLoop(module: number, name: number, body: number): number;
+  _BinaryenBlock(module: number, name: number, children: number, count: number, type: number): number;
+}
+
+/**
+ * Names copied into Binaryen's heap once for the process (Binaryen interns the names it is given, so one copy
+ * serves every module): global names and labels. Bounded, since labels are made from slot numbers; past
+ * {@link NAME_CACHE_LIMIT} names the public API serves.
+ */
+const nameCache = new Map<string, number>();
+const NAME_CACHE_LIMIT = 1 << 16;
+
+/**
+ * Named-expression constructors through Binaryen's C API, when binaryen.js exposes it: the public API copies
+ * every name onto the Emscripten stack inside a closure, about 1 µs a call, which made the entries' hundreds
+ * of `global.set`s most of the fixed cost of a module. Undefined when the entry points are missing.
+ */
+function rawNames(bn: Binaryen, m: Module): RawNamed | undefined {
+  const api = bn as unknown as Partial<RawNameApi>;
+  const needed: (keyof RawNameApi)[] = ['_malloc', 'stringToAscii', '_BinaryenGlobalGet', '_BinaryenGlobalSet', '_BinaryenBreak', '_BinaryenLoop', '_BinaryenBlock'];
+  if (needed.some((k) => typeof api[k] !== 'function')) return undefined;
+  const c = api as RawNameApi;
+  const mod = m.ptr;
+  const name = (text: string): number | undefined => {
+    let p = nameCache.get(text);
+    if (p === undefined) {
+      if (nameCache.size >= NAME_CACHE_LIMIT || !/^[\x21-\x7e]+$/.test(text)) return undefined;
+      p = c._malloc(text.length + 1);
+      c.stringToAscii(text, p);
+      nameCache.set(text, p);
+    }
+    return p;
+  };
+  return {
+    globalGet: (n, type) => {
+      const p = name(n);
+      return p === undefined ? (m.global.get(n, type) as Expr) : (c._BinaryenGlobalGet(mod, p, type) as Expr);
+    },
+    globalSet: (n, value) => {
+      const p = name(n);
+      return p === undefined ? (m.global.set(n, value) as Expr) : (c._BinaryenGlobalSet(mod, p, value) as Expr);
+    },
+    br: (n, cond) => {
+      const p = name(n);
+      if (p === undefined) return (cond === undefined ? m.br(n) : m.br(n, cond)) as Expr;
+      return c._BinaryenBreak(mod, p, cond ?? 0, 0) as Expr;
+    },
+    loop: (n, body) => {
+      const p = name(n);
+      return p === undefined ? (m.loop(n, body) as Expr) : (c._BinaryenLoop(mod, p, body) as Expr);
+    },
+    emptyBlock: (n, type) => {
+      const p = name(n);
+      return p === undefined ? (m.block(n, [], type) as Expr) : (c._BinaryenBlock(mod, p, 0, 0, type) as Expr);
+    },
+  };
+}
+
+interface RawNamed {
+  globalGet(name: string, type: number): Expr;
+  globalSet(name: string, value: Expr): Expr;
+  br(name: string, cond?: Expr): Expr;
+  loop(name: string, body: Expr): Expr;
+  /** An empty block labelled `name`, of type `type`. */
+  emptyBlock(name: string, type: number): Expr;
+}
+
 /** A Binaryen expression handle. Only {@link WasmBuilder} makes them. */
 export type Expr = number & { readonly __wasmExpr: unique symbol };
 /** Wasm value types the translator uses. */
@@ -127,6 +201,8 @@ const BIN_OPS: readonly BinOp[] = [
 export interface ModuleFeatures {
   /** Import the memory as shared (a SharedArrayBuffer-backed `WebAssembly.Memory`). */
   readonly sharedMemory: boolean;
+  /** Name functions' locals (only the text form shows them: naming costs a call into Binaryen a local). */
+  readonly localNames?: boolean;
 }
 
 /**
@@ -137,6 +213,8 @@ export class WasmBuilder {
   private readonly m: Module;
   private readonly bn: Binaryen;
   private disposed = false;
+  private readonly named: RawNamed | undefined;
+  private readonly localNames: boolean;
   readonly i64: I64Ops;
   readonly i32: I32Ops;
 
@@ -145,7 +223,8 @@ export class WasmBuilder {
     const bn = this.bn;
     const m = new bn.Module();
     this.m = m;
-    m.setFeatures(bn.Features.Atomics | bn.Features.BulkMemory | bn.Features.SignExt | bn.Features.MutableGlobals);
+    // BulkMemoryOpt is memory.fill / memory.copy (Binaryen asserts it with BulkMemory before it emits either).
+    m.setFeatures(bn.Features.Atomics | bn.Features.BulkMemory | bn.Features.BulkMemoryOpt | bn.Features.SignExt | bn.Features.MutableGlobals);
     // setMemory before addMemoryImport: the other order silently drops the import.
     m.setMemory(1, features.sharedMemory ? 65536 : -1, null, [], features.sharedMemory, false, 'memory');
     m.addMemoryImport('memory', 'env', 'memory', features.sharedMemory);
@@ -156,6 +235,8 @@ export class WasmBuilder {
       return out;
     };
     const raw = rawConsts(bn, m);
+    this.named = rawNames(bn, m);
+    this.localNames = features.localNames ?? true;
     this.i64 = {
       ...bin(m.i64),
       const: raw ? raw.i64 : (v) => m.i64.const(BigInt.asIntN(64, v)) as Expr,
@@ -196,19 +277,19 @@ export class WasmBuilder {
     return this.m.local.tee(index, value, this.type(type)) as Expr;
   }
   getGlobal(name: string, type: ValType): Expr {
-    return this.m.global.get(name, this.type(type)) as Expr;
+    return this.named ? this.named.globalGet(name, this.type(type)) : (this.m.global.get(name, this.type(type)) as Expr);
   }
   setGlobal(name: string, value: Expr): Expr {
-    return this.m.global.set(name, value) as Expr;
+    return this.named ? this.named.globalSet(name, value) : (this.m.global.set(name, value) as Expr);
   }
   /** `if` with an optional else arm; with both arms of a value type it is a value. */
   if(cond: Expr, then: Expr, otherwise?: Expr): Expr {
     return (otherwise === undefined ? this.m.if(cond, then) : this.m.if(cond, then, otherwise)) as Expr;
   }
-  /** A block of statements (no label, no value unless the last child has one). */
-  block(children: readonly Expr[]): Expr {
+  /** A block of statements (no label); with `type`, a block whose last child is its value. */
+  block(children: readonly Expr[], type?: ValType): Expr {
     if (children.length === 1) return children[0];
-    return this.m.block(null, children) as Expr;
+    return (type === undefined ? this.m.block(null, children) : this.m.block(null, children, this.type(type))) as Expr;
   }
   /**
    * A labelled block of statements: `br label` jumps to its end. Its type is `none` whatever its children.
@@ -221,16 +302,17 @@ export class WasmBuilder {
   namedBlock(label: string, children: readonly Expr[]): Expr {
     const append = (this.bn as unknown as { Block?: { appendChild?: (block: number, child: number) => number } }).Block?.appendChild;
     if (typeof append !== 'function') return this.m.block(label, children) as Expr;
-    const block = this.m.block(label, [], this.bn.none);
+    const block = this.named ? this.named.emptyBlock(label, this.bn.none) : this.m.block(label, [], this.bn.none);
     for (const c of children) append(block, c);
     return block as Expr;
   }
   /** A loop: `br label` jumps to its start. */
   loop(label: string, body: Expr): Expr {
-    return this.m.loop(label, body) as Expr;
+    return this.named ? this.named.loop(label, body) : (this.m.loop(label, body) as Expr);
   }
   /** `br label`, or `br_if label cond`. */
   br(label: string, cond?: Expr): Expr {
+    if (this.named) return this.named.br(label, cond);
     return (cond === undefined ? this.m.br(label) : this.m.br(label, cond)) as Expr;
   }
   /** `br_table labels default (index)`. */
@@ -252,6 +334,10 @@ export class WasmBuilder {
   nop(): Expr {
     return this.m.nop() as Expr;
   }
+  /** `select`: `ifTrue` when `cond` (i32) is non-zero, else `ifFalse`; both are evaluated. */
+  select(cond: Expr, ifTrue: Expr, ifFalse: Expr): Expr {
+    return this.m.select(cond, ifTrue, ifFalse) as Expr;
+  }
 
   // --- memory --------------------------------------------------------------------------------------------------
 
@@ -265,15 +351,27 @@ export class WasmBuilder {
       case 8: return l.load(0, 1, ptr) as Expr;
     }
   }
-  /** `i64.store{bits}` of the low `size` bytes of i64 `value` at i32 address `ptr`. */
-  store64(size: 1 | 2 | 4 | 8, ptr: Expr, value: Expr): Expr {
+  /** `i64.store{bits} offset=off` of the low `size` bytes of i64 `value` at i32 address `ptr`. */
+  store64(size: 1 | 2 | 4 | 8, ptr: Expr, value: Expr, offset = 0): Expr {
     const s = this.m.i64;
     switch (size) {
-      case 1: return s.store8(0, 1, ptr, value) as Expr;
-      case 2: return s.store16(0, 1, ptr, value) as Expr;
-      case 4: return s.store32(0, 1, ptr, value) as Expr;
-      case 8: return s.store(0, 1, ptr, value) as Expr;
+      case 1: return s.store8(offset, 1, ptr, value) as Expr;
+      case 2: return s.store16(offset, 1, ptr, value) as Expr;
+      case 4: return s.store32(offset, 1, ptr, value) as Expr;
+      case 8: return s.store(offset, 1, ptr, value) as Expr;
     }
+  }
+  /** `i32.load offset=off` at i32 address `ptr` (aligned access expected). */
+  load32(ptr: Expr, offset = 0): Expr {
+    return this.m.i32.load(offset, 4, ptr) as Expr;
+  }
+  /** `i32.store offset=off` of i32 `value` at i32 address `ptr`. */
+  store32(ptr: Expr, value: Expr, offset = 0): Expr {
+    return this.m.i32.store(offset, 4, ptr, value) as Expr;
+  }
+  /** `memory.fill dest value size` (bulk memory). */
+  memoryFill(dest: Expr, value: Expr, size: Expr): Expr {
+    return this.m.memory.fill(dest, value, size) as Expr;
   }
   /** `i64.atomic.rmw{32}.{op}{_u}`: returns the old value, zero-extended. The address must be aligned. */
   atomicRmw(op: RmwOp, size: 4 | 8, ptr: Expr, value: Expr): Expr {
@@ -300,10 +398,14 @@ export class WasmBuilder {
     const f = this.m.addFunction(name, this.types(params), this.type(result), vars.map((t) => this.type(t)), body);
     // binaryen.js has `Function.setLocalName` on the namespace, though its typings put it on Module.
     const fns = (this.bn as unknown as { Function?: { setLocalName?: (f: number, index: number, name: string) => void } }).Function;
-    if (localNames !== undefined && typeof fns?.setLocalName === 'function') localNames.forEach((n, i) => fns.setLocalName!(f, i, n));
+    if (this.localNames && localNames !== undefined && typeof fns?.setLocalName === 'function') localNames.forEach((n, i) => fns.setLocalName!(f, i, n));
   }
   addExport(name: string): void {
     this.m.addFunctionExport(name, name);
+  }
+  /** Exports global `name` under the same name (a mutable global: the MutableGlobals feature). */
+  addGlobalExport(name: string): void {
+    this.m.addGlobalExport(name, name);
   }
 
   /** A Relooper for one function body. */

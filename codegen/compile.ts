@@ -3,8 +3,9 @@
  * V8, wrap as an `Executable`), and re-exports of {@link translate} / {@link emitWat} for the CLI and tests.
  *
  * A program has up to four module variants (host.ts, `Variant`): with or without budget counting, and with the
- * `slots` or `cache` region checks. The first is built here; the others only when a run first needs them, so
- * runs without a budget pay nothing for counting.
+ * `slots` or `cache` region checks. The first is translated here (which checks the program) and compiled by V8
+ * when a run first needs it; the others are built only when a run first needs them, so runs without a budget
+ * pay nothing for counting, and a program whose first run has a budget is compiled by V8 once.
  *
  * Not here: the translation itself (translate.ts), the run-time glue (host.ts).
  */
@@ -43,6 +44,7 @@ export async function compileForRuntime(program: Program, ctx: CompileContext, o
   const shared = typeof SharedArrayBuffer !== 'undefined' && ctx.memory.buffer instanceof SharedArrayBuffer;
   const topts: TranslateOptions = { validate: false, ...options, shared };
   // The common variant now (no budget; at most REGION_SLOTS regions): translating it also checks the program.
+  // V8 compiles it when a run first needs it: a first run with a budget compiles only the budget variant.
   const first: Variant = { budget: false, regionChecks: 'slots' };
   const t = await translate(program, { ...topts, ...first });
   return new JitExecutable(
@@ -52,7 +54,7 @@ export async function compileForRuntime(program: Program, ctx: CompileContext, o
       helperIds: t.helperIds,
       stats: t.stats,
     },
-    { variant: first, module: compileModule(t.wasm) },
+    { variant: first, wasm: t.wasm, compile: compileModule },
   );
 }
 

@@ -1,37 +1,78 @@
 /**
- * The JS side of a compiled program: the imports a generated module calls (faults, the region search, helpers,
- * `callx`, packet aborts) and {@link JitExecutable}, which runs the module under the execution contract of
- * src/exec.ts.
+ * The JS side of a compiled program: the imports a generated module calls (helpers, `callx`, and in the `cache`
+ * variant the region search), the meaning of its traps, {@link JitExecutable}, which runs the module under the
+ * execution contract of src/exec.ts, and the JIT's side of the packet path ({@link PacketEngine}).
  *
- * Faults are JS exceptions thrown from imports: they unwind through the Wasm frames and reach `run`, so the
- * host never sees a raw Wasm trap. `UnwindSignal` (from a helper) and the packet abort end the run with their
- * r0. Each nesting level (a helper that runs this same program again) gets its own instance, since the per-run
- * state lives in the instance's globals.
+ * Faults are Wasm traps: the generated code records what, where and at which address in exported globals, then
+ * executes `unreachable` (frame.ts, `TRAPS`); the trap unwinds to `run`, which turns it into the
+ * `ExecutionError`, so the caller never sees a raw trap. A trap with no record is a bug (`InternalError`).
+ * Errors thrown by imports (helpers, the region search) unwind the same way. `UnwindSignal` (from a helper) and
+ * the packet abort end the run with their r0. Each nesting level (a helper that runs this same program again)
+ * gets its own instance, since the per-run state lives in the instance's globals.
  *
- * Not here: building the module (translate.ts), the lowering (lower-*.ts).
+ * Not here: building the module (translate.ts), the lowering (lower-*.ts), the packet path's layout
+ * (runtime/filter.ts).
  */
 
 import { ExecutionError, InternalError } from '../src/errors.js';
 import {
-  MAX_CALL_DEPTH, STACK_SIZE, UnwindSignal, type ExecRequest, type Executable, type HelperFn, type Region,
+  MAX_CALL_DEPTH, STACK_SIZE, UnwindSignal, type ExecRequest, type Executable, type HelperFn, type HelperTable, type Region,
 } from '../src/exec.js';
-import { F, FAULT_CODES, REGION_SLOTS, helperImport, type RegionChecks } from './frame.js';
+import { ACCESS_SIZES, BIND_SLOTS_AT, F, G, REGION_SLOTS, TRAPS, helperImport, slotParams, type RegionChecks } from './frame.js';
 import type { CompileStats } from './translate.js';
 
-/** Thrown by `pkt_abort`: a legacy packet load out of bounds ends the program with r0 = 0 (RFC 9669 section 5.5). */
-class PacketAbort {}
-const PACKET_ABORT = new PacketAbort();
-
-/** The request of the run an instance is executing (read by the imports). */
+/** The request of the run an instance is executing (read by the imports, only on their slow paths). */
 interface HostState {
-  req: ExecRequest | undefined;
+  readonly req: ExecRequest | undefined;
 }
 
-type EntryFn = (...args: (number | bigint)[]) => bigint;
+type EntryFn = (budget: bigint, pktLo: number, pktLen: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => bigint;
 
 interface JitInstance {
+  readonly bind: BindFn;
   readonly run: EntryFn;
-  readonly state: HostState;
+  readonly state: { req: ExecRequest | undefined };
+  readonly traps: TrapRecord;
+  /** `bind`'s last arguments: a run with the same stack and regions skips the call. */
+  bound: number[] | undefined;
+}
+
+/** An instance's `fault_*` globals (frame.ts). */
+interface TrapRecord {
+  readonly pc: WebAssembly.Global;
+  readonly what: WebAssembly.Global;
+  readonly addr: WebAssembly.Global;
+}
+
+function trapRecord(ex: WebAssembly.Exports): TrapRecord {
+  return { pc: ex[G.faultPc] as WebAssembly.Global, what: ex[G.faultWhat] as WebAssembly.Global, addr: ex[G.faultAddr] as WebAssembly.Global };
+}
+
+/**
+ * How a run that threw `e` ends: with r0 (an unwinding helper, a packet abort) or by throwing the error (a
+ * recorded trap becomes its `ExecutionError`; anything else passes through).
+ */
+function afterThrow(e: unknown, traps: TrapRecord, request: () => ExecRequest): bigint {
+  if (e instanceof UnwindSignal) return BigInt.asUintN(64, e.r0);
+  if (!(e instanceof WebAssembly.RuntimeError)) throw e;
+  const pc = traps.pc.value as number;
+  if (pc < 0) throw new InternalError(`compiled code trapped: ${e.message}`, undefined, { cause: e });
+  traps.pc.value = -1;
+  const what = traps.what.value as number;
+  const kind = TRAPS[what & 0xff];
+  const size = what >>> 8;
+  switch (kind) {
+    case 'pkt_abort':
+      return 0n;
+    case 'mem_load':
+    case 'mem_store':
+      checkAccess(request(), traps.addr.value as bigint, size, kind === 'mem_store', pc);
+      throw new InternalError(`an access the compiled checks refused is allowed (${size} bytes at ${hex(traps.addr.value as bigint)})`, pc);
+    case undefined:
+      throw new InternalError(`unknown trap ${what & 0xff}`, pc);
+    default:
+      throw faultError(request(), kind, pc, traps.addr.value as bigint, size);
+  }
 }
 
 const hex = (a: bigint): string => '0x' + a.toString(16);
@@ -51,7 +92,7 @@ function callHelper(req: ExecRequest, f: HelperFn | undefined, id: bigint | numb
   if (f === undefined) throw new ExecutionError('unknown_helper', `call to unknown helper ${id}`, pc);
   let r: unknown;
   try {
-    r = f(BigInt.asUintN(64, a[0]), BigInt.asUintN(64, a[1]), BigInt.asUintN(64, a[2]), BigInt.asUintN(64, a[3]), BigInt.asUintN(64, a[4]), { memory: req.memory, pc });
+    r = f(BigInt.asUintN(64, a[0]), BigInt.asUintN(64, a[1]), BigInt.asUintN(64, a[2]), BigInt.asUintN(64, a[3]), BigInt.asUintN(64, a[4]), { memory: req.memory, pc, request: req });
     if (typeof r !== 'bigint') throw new TypeError(`returned ${describe(r)}, not a bigint`);
   } catch (e) {
     if (e instanceof UnwindSignal) {
@@ -91,15 +132,13 @@ function checkAccess(req: ExecRequest, addr: bigint, size: number, write: boolea
   throw new ExecutionError('out_of_bounds', `out-of-bounds ${write ? 'store' : 'load'} of ${size} bytes at ${hex(a)}`, pc);
 }
 
-function faultError(req: ExecRequest, code: number, pc: number, addr: bigint, size: number): ExecutionError {
-  const c = FAULT_CODES[code];
+function faultError(req: ExecRequest, c: Exclude<(typeof TRAPS)[number], 'mem_load' | 'mem_store' | 'pkt_abort'>, pc: number, addr: bigint, size: number): ExecutionError {
   switch (c) {
     case 'misaligned_atomic': return new ExecutionError(c, `misaligned atomic access of ${size} bytes at ${hex(BigInt.asUintN(64, addr))}`, pc);
     case 'budget_exceeded': return new ExecutionError(c, `execution budget of ${req.budget} exceeded`, pc);
     case 'call_depth': return new ExecutionError(c, `call depth exceeds ${MAX_CALL_DEPTH}`, pc);
     case 'fell_off_end': return new ExecutionError(c, 'execution fell off the end of the program', pc);
     case 'unknown_helper': return new ExecutionError(c, `call to kernel function (btf id ${addr}) is not supported`, pc);
-    default: throw new InternalError(`unknown fault code ${code}`, pc);
   }
 }
 
@@ -107,14 +146,8 @@ function faultError(req: ExecRequest, code: number, pc: number, addr: bigint, si
 function makeImports(memory: WebAssembly.Memory, helperIds: readonly number[], state: HostState): WebAssembly.Imports {
   const env: Record<string, WebAssembly.ImportValue> = {
     memory,
-    [F.fault]: (code: number, pc: number, addr: bigint, size: number): never => {
-      throw faultError(current(state), code, pc, addr, size);
-    },
     [F.memMiss]: (addr: bigint, size: number, write: number, pc: number): void => {
       checkAccess(current(state), addr, size, write !== 0, pc);
-    },
-    [F.pktAbort]: (): never => {
-      throw PACKET_ABORT;
     },
     [F.callx]: (pc: number, id: bigint, a1: bigint, a2: bigint, a3: bigint, a4: bigint, a5: bigint): bigint => {
       const req = current(state);
@@ -150,18 +183,23 @@ export interface JitModules {
 
 /** A program compiled to WebAssembly, runnable under the execution contract of src/exec.ts. */
 export class JitExecutable implements Executable {
-  private readonly modules = new Map<string, WebAssembly.Module>();
-  /** Instances by variant, then by nesting level. */
-  private readonly pools = new Map<string, JitInstance[]>();
+  /** Modules by variant index ({@link variantIndex}). */
+  private readonly modules: (WebAssembly.Module | undefined)[] = [];
+  /** The first translation's bytes, compiled by V8 only if a run needs that variant. */
+  private pending: { readonly index: number; readonly wasm: Uint8Array; readonly compile: (wasm: Uint8Array) => WebAssembly.Module } | undefined;
+  /** Instances by variant index, then by nesting level. */
+  private readonly pools: JitInstance[][] = [[], [], [], []];
   /** Runs of this executable in progress (nested through helpers). */
   private active = 0;
+  /** A memory size every region of an earlier request fitted in (memories only grow): see `checkRequest`. */
+  private checkedSize = 0;
 
   constructor(
     private readonly memory: WebAssembly.Memory,
     private readonly source: JitModules,
-    first?: { readonly variant: Variant; readonly module: WebAssembly.Module },
+    first?: { readonly variant: Variant; readonly wasm: Uint8Array; readonly compile: (wasm: Uint8Array) => WebAssembly.Module },
   ) {
-    if (first) this.modules.set(key(first.variant), first.module);
+    if (first) this.pending = { index: variantIndex(first.variant.budget, first.variant.regionChecks), wasm: first.wasm, compile: first.compile };
   }
 
   /** Statistics of the first translation. */
@@ -169,43 +207,63 @@ export class JitExecutable implements Executable {
     return this.source.stats;
   }
 
-  private instance(variant: Variant, depth: number): JitInstance {
-    const k = key(variant);
-    let pool = this.pools.get(k);
-    if (pool === undefined) this.pools.set(k, (pool = []));
+  /** The module of `variant`, built on first need. */
+  private module(variant: Variant): WebAssembly.Module {
+    const k = variantIndex(variant.budget, variant.regionChecks);
+    let module = this.modules[k];
+    if (module === undefined) {
+      const p = this.pending;
+      module = p !== undefined && p.index === k ? p.compile(p.wasm) : this.source.build(variant);
+      if (p?.index === k) this.pending = undefined;
+      this.modules[k] = module;
+    }
+    return module;
+  }
+
+  /**
+   * A packet path on this program (frame.ts, `PACKET_ENTRIES`): its own instance of the `slots` module with
+   * (`budget`) or without budget counting, bound by {@link PacketEngine.bind}. runtime/filter.ts lays out the
+   * memory and drives it.
+   */
+  packetEngine(budget: boolean): PacketEngine {
+    return new JitPacketEngine(this.memory, this.module({ budget, regionChecks: 'slots' }), this.source.helperIds);
+  }
+
+  private instance(budget: boolean, checks: RegionChecks, depth: number): JitInstance {
+    const pool = this.pools[variantIndex(budget, checks)];
     let inst = pool[depth];
     if (inst === undefined) {
-      let module = this.modules.get(k);
-      if (module === undefined) this.modules.set(k, (module = this.source.build(variant)));
-      const state: HostState = { req: undefined };
+      const module = this.module({ budget, regionChecks: checks });
+      const state: JitInstance['state'] = { req: undefined };
       const wasm = new WebAssembly.Instance(module, makeImports(this.memory, this.source.helperIds, state));
-      inst = { run: wasm.exports[F.run] as EntryFn, state };
+      inst = { bind: wasm.exports[F.bind] as BindFn, run: wasm.exports[F.run] as EntryFn, state, traps: trapRecord(wasm.exports), bound: undefined };
       pool[depth] = inst;
     }
     return inst;
   }
 
   run(req: ExecRequest): bigint {
-    checkRequest(req, this.memory);
+    this.checkedSize = checkRequest(req, this.memory, this.checkedSize);
     const regions = req.regions;
-    const variant: Variant = { budget: req.budget !== undefined, regionChecks: regions.length <= REGION_SLOTS ? 'slots' : 'cache' };
-    const inst = this.instance(variant, this.active);
-    const args: (number | bigint)[] = [req.stackBase, variant.budget ? BigInt(req.budget!) : 0n, req.packet?.start ?? 0, req.packet?.length ?? 0];
-    // Load slots: the first regions; store slots: the first writable ones. The `cache` variant leaves the rest
-    // to the JS host.
-    pushSlots(args, regions);
-    pushSlots(args, regions.filter((r) => r.writable));
-    for (let i = 0; i < 5; i++) args.push(req.args[i] ?? 0n);
-
+    const budgeted = req.budget !== undefined;
+    const checks: RegionChecks = regions.length <= REGION_SLOTS ? 'slots' : 'cache';
+    const inst = this.instance(budgeted, checks, this.active);
+    const a = req.args;
+    const budget = budgeted ? BigInt(req.budget!) : 0n;
     inst.state.req = req;
     this.active++;
     try {
-      return BigInt.asUintN(64, inst.run(...args));
+      // The stack and the regions usually repeat from run to run: `bind` only when they change.
+      const key = bindKey(req.stackBase, regions);
+      if (!sameArgs(inst.bound, key)) {
+        // The instance forgets its binding first: if `bind` does not complete, the next run binds again.
+        inst.bound = undefined;
+        inst.bind(...bindArgs(req.stackBase, regions, checks));
+        inst.bound = key;
+      }
+      return BigInt.asUintN(64, inst.run(budget, req.packet?.start ?? 0, req.packet?.length ?? 0, a[0] ?? 0n, a[1] ?? 0n, a[2] ?? 0n, a[3] ?? 0n, a[4] ?? 0n));
     } catch (e) {
-      if (e instanceof UnwindSignal) return BigInt.asUintN(64, e.r0);
-      if (e === PACKET_ABORT) return 0n;
-      if (e instanceof WebAssembly.RuntimeError) throw new InternalError(`compiled code trapped: ${e.message}`, undefined, { cause: e });
-      throw e;
+      return afterThrow(e, inst.traps, () => req);
     } finally {
       this.active--;
       inst.state.req = undefined;
@@ -213,17 +271,213 @@ export class JitExecutable implements Executable {
   }
 }
 
-function key(v: Variant): string {
-  return `${v.regionChecks}${v.budget ? '+budget' : ''}`;
+/**
+ * Where a packet path's buffers lie in linear memory, and what its runs may access (runtime/filter.ts lays
+ * them out). Fixed until the next {@link PacketEngine.bind}.
+ */
+export interface PacketBinding {
+  /** This path's own stack (STACK_SIZE bytes): no other execution uses it. */
+  readonly stackBase: number;
+  /** The packet area: a single packet at `data`; batch packet i at `data + offsets[i]`. */
+  readonly data: number;
+  /** u32 table of `count + 1` batch offsets, relative to `data` (non-decreasing, within the area). */
+  readonly offsets: number;
+  /** u32 table of `count` batch results. */
+  readonly results: number;
+  /** Whether programs may write the packet. */
+  readonly writable: boolean;
+  /** Budget of each run (see `ExecRequest.budget`); undefined: none. */
+  readonly budget: number | undefined;
+  /** Regions besides the packet (the map arenas): at most REGION_SLOTS - 1, and as many writable ones. */
+  readonly regions: readonly Region[];
+  readonly helpers: HelperTable;
 }
 
-/** `lo, len` of the first REGION_SLOTS regions, padded with unused slots (`0, 0`). */
-function pushSlots(args: (number | bigint)[], regions: readonly Region[]): void {
-  for (let k = 0; k < REGION_SLOTS; k++) {
-    const r = regions[k];
-    if (r === undefined) args.push(0, 0);
-    else args.push(r.start, r.end - r.start);
+/**
+ * An engine's side of the packet path: runs on packets already placed in linear memory, with r1 = the
+ * packet's address, r2 = its length, and an all-zero stack at the start of every run. Results are r0's low 32
+ * bits. The JIT implements it with its `run_packet` / `run_batch` exports; runtime/filter.ts implements it for
+ * any other `Executable` by looping in JS, with the same layout, so that both give the same results.
+ */
+export interface PacketEngine {
+  /** (Re)binds the buffers and regions. */
+  bind(binding: PacketBinding): void;
+  /** Runs on the packet of `len` bytes at `data`; returns r0's low 32 bits (unsigned). */
+  runOne(len: number): number;
+  /**
+   * Runs batch packets 0..count-1, writing each r0's low 32 bits to the results table. A fault ends the batch
+   * (the `ExecutionError` propagates) with {@link position} = the faulting packet.
+   */
+  runBatch(count: number): void;
+  /** The batch packet that was running when `runBatch` threw. */
+  readonly position: number;
+}
+
+type BindFn = (...args: number[]) => void;
+
+/** The JIT's {@link PacketEngine}: one dedicated instance, driven through `bind`, `run_packet`, `run_batch`. */
+class JitPacketEngine implements PacketEngine {
+  position = 0;
+  private readonly bindFn: BindFn;
+  private readonly one: (len: number) => number;
+  private readonly batch: (first: number, count: number) => number;
+  private readonly pos: WebAssembly.Global;
+  private readonly traps: TrapRecord;
+  private readonly req = (): ExecRequest => this.request();
+  private binding: PacketBinding | undefined;
+  /** What the run in progress is: a single packet of `len` bytes, or batch packet `pos`. */
+  private batchMode = false;
+  private len = 0;
+  /** The last request built for the imports, and the packet it describes. */
+  private cached: { start: number; length: number; req: ExecRequest } | undefined;
+
+  constructor(private readonly memory: WebAssembly.Memory, module: WebAssembly.Module, helperIds: readonly number[]) {
+    // The imports only read the request on their slow paths (helpers): built then, from the binding.
+    const engine = this;
+    const state: HostState = {
+      get req(): ExecRequest {
+        return engine.request();
+      },
+    };
+    const ex = new WebAssembly.Instance(module, makeImports(memory, helperIds, state)).exports;
+    this.traps = trapRecord(ex);
+    this.bindFn = ex[F.bind] as BindFn;
+    this.one = ex[F.runPacket] as (len: number) => number;
+    this.batch = ex[F.runBatch] as (first: number, count: number) => number;
+    this.pos = ex[G.batchPos] as WebAssembly.Global;
   }
+
+  bind(binding: PacketBinding): void {
+    const regions = binding.regions;
+    const writable = regions.filter((r) => r.writable);
+    if (regions.length > REGION_SLOTS - 1 || writable.length > REGION_SLOTS - 1) {
+      throw new RangeError(`the packet path takes at most ${REGION_SLOTS - 1} regions besides the packet, got ${regions.length}`);
+    }
+    const size = this.memory.buffer.byteLength;
+    for (const r of regions) {
+      if (!(Number.isInteger(r.start) && Number.isInteger(r.end) && r.start >= 0 && r.start <= r.end && r.end <= size)) {
+        throw new InternalError(`invalid packet binding: region ${r.name} [${r.start}, ${r.end}) is outside the ${size}-byte memory`);
+      }
+    }
+    const budget = binding.budget ?? 0;
+    if (!(Number.isSafeInteger(budget) && budget >= 0)) throw new InternalError(`invalid packet binding: budget ${budget} is not a non-negative integer`);
+    const args: number[] = [
+      binding.stackBase, binding.data, binding.offsets, binding.results, binding.writable ? 1 : 0,
+      budget % 2 ** 32, Math.floor(budget / 2 ** 32),
+    ];
+    // Slot 0 is the packet, set by each run; the static regions take slots 1..3.
+    for (const list of [regions, writable]) for (let k = 0; k < REGION_SLOTS; k++) pushSlot(args, k === 0 ? undefined : list[k - 1], 'slots');
+    if (args.length !== BIND_SLOTS_AT + 2 * REGION_SLOTS * slotParams('slots')) throw new InternalError('bind arguments do not match its params');
+    this.binding = binding;
+    this.cached = undefined;
+    this.bindFn(...args);
+  }
+
+  runOne(len: number): number {
+    this.batchMode = false;
+    this.len = len;
+    try {
+      return this.one(len) >>> 0;
+    } catch (e) {
+      return Number(BigInt.asUintN(32, afterThrow(e, this.traps, this.req)));
+    }
+  }
+
+  runBatch(count: number): void {
+    this.batchMode = true;
+    let first = 0;
+    while (first < count) {
+      try {
+        this.batch(first, count);
+        return;
+      } catch (e) {
+        // An unwind or a packet abort ends only this packet's run: record its r0 and go on with the next.
+        const i = this.pos.value as number;
+        this.position = i;
+        const r0 = Number(BigInt.asUintN(32, afterThrow(e, this.traps, this.req)));
+        new DataView(this.memory.buffer).setUint32(this.binding!.results + 4 * i, r0, true);
+        first = i + 1;
+      }
+    }
+  }
+
+  /** The request of the run in progress, for the imports. */
+  private request(): ExecRequest {
+    const b = this.binding;
+    if (b === undefined) throw new InternalError('packet path used before bind');
+    let start = b.data;
+    let length = this.len;
+    if (this.batchMode) {
+      const view = new DataView(this.memory.buffer);
+      const at = b.offsets + 4 * (this.pos.value as number);
+      start = b.data + view.getUint32(at, true);
+      length = b.data + view.getUint32(at + 4, true) - start;
+    }
+    const c = this.cached;
+    if (c !== undefined && c.start === start && c.length === length) return c.req;
+    const regions: Region[] = length > 0 ? [{ start, end: start + length, writable: b.writable, name: 'packet' }, ...b.regions] : [...b.regions];
+    const req: ExecRequest = {
+      memory: this.memory,
+      stackBase: b.stackBase,
+      regions,
+      args: [BigInt(start), BigInt(length)],
+      helpers: b.helpers,
+      budget: b.budget,
+      packet: { start, length },
+    };
+    this.cached = { start, length, req };
+    return req;
+  }
+}
+
+/** What `bind` depends on in a request: the stack, then each region's start, end and writability. */
+function bindKey(stackBase: number, regions: readonly Region[]): number[] {
+  const key = [stackBase];
+  for (const r of regions) key.push(r.start, r.end, r.writable ? 1 : 0);
+  return key;
+}
+
+/**
+ * `bind`'s arguments for a general run: load slots, the first regions; store slots, the first writable ones (the
+ * `cache` variant leaves the rest to the JS host); no packet path.
+ */
+function bindArgs(stackBase: number, regions: readonly Region[], checks: RegionChecks): number[] {
+  const args: number[] = [stackBase, 0, 0, 0, 0, 0, 0];
+  for (let k = 0; k < REGION_SLOTS; k++) pushSlot(args, regions[k], checks);
+  for (let k = 0, n = 0; n < REGION_SLOTS; k++) {
+    const r = k < regions.length ? regions[k] : undefined;
+    if (r === undefined || r.writable) {
+      pushSlot(args, r, checks);
+      n++;
+    }
+  }
+  return args;
+}
+
+/** Index of a variant in {@link JitExecutable}'s tables. */
+function variantIndex(budget: boolean, checks: RegionChecks): number {
+  return (budget ? 1 : 0) | (checks === 'cache' ? 2 : 0);
+}
+
+function sameArgs(a: readonly number[] | undefined, b: readonly number[]): boolean {
+  if (a === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < b.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * A region slot as `bind` takes it (frame.ts, `slotGlobals`): `lo` and the span for each access size,
+ * `max(0, len - size + 1)` (`slots` variant), or `lo, len` (`cache`); all 0 for an unused slot.
+ */
+function pushSlot(args: number[], r: Region | undefined, checks: RegionChecks): void {
+  if (r === undefined) {
+    for (let i = slotParams(checks); i > 0; i--) args.push(0);
+    return;
+  }
+  const len = r.end - r.start;
+  args.push(r.start);
+  if (checks === 'cache') args.push(len);
+  else for (const size of ACCESS_SIZES) args.push(len >= size ? len - size + 1 : 0);
 }
 
 /**
@@ -231,9 +485,15 @@ function pushSlots(args: (number | bigint)[], regions: readonly Region[]): void 
  * program). Beyond agreeing with the interpreter, this is what makes the compiled checks sound: the stack,
  * every region and the packet lie inside the memory, so an access that passes them never traps.
  */
-function checkRequest(req: ExecRequest, memory: WebAssembly.Memory): void {
+function checkRequest(req: ExecRequest, memory: WebAssembly.Memory, knownSize: number): number {
   if (req.memory !== memory) throw new InternalError('a JIT-compiled program must run on the memory it was compiled for');
-  const size = memory.buffer.byteLength;
+  // Reading `memory.buffer` costs as much as a short run; a memory never shrinks, so a size seen before still
+  // holds, and the buffer is only read again when something ends beyond it.
+  let size = knownSize;
+  let end = req.stackBase + STACK_SIZE;
+  for (const r of req.regions) if (r.end > end) end = r.end;
+  if (req.packet && req.packet.start + req.packet.length > end) end = req.packet.start + req.packet.length;
+  if (!(end <= size)) size = memory.buffer.byteLength;
   const inMemory = (start: number, end: number): boolean =>
     Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start <= end && end <= size;
   if (!inMemory(req.stackBase, req.stackBase + STACK_SIZE)) {
@@ -249,4 +509,5 @@ function checkRequest(req: ExecRequest, memory: WebAssembly.Memory): void {
   if (budget !== undefined && !(Number.isSafeInteger(budget) && budget >= 0)) {
     throw new InternalError(`invalid request: budget ${budget} is not a non-negative integer`);
   }
+  return size;
 }

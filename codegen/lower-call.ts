@@ -36,13 +36,17 @@ export function chargeBudget(ctx: FnContext, pc: number): Expr {
 
 /**
  * `call imm`: a helper (imported as `helper_<id>`, r1..r5 in, r0 out, r1..r5 unchanged) or a local function.
- * A kernel-function call (`call btf`) faults with `unknown_helper` when executed.
+ * A kernel-function call (`call btf`) faults with `unknown_helper` when executed. Both kinds of call mark the
+ * stack dirty for the packet path (frame.ts, `PACKET_ENTRIES`): a helper may write through any pointer it is
+ * given, a callee writes its own frame, below the range the packet path clears statically.
  *
  *     ;; call 5 (helper)
+ *     (global.set $dirty (i32.const 1))
  *     (local.set $r0 (call $helper_5 (i32.const pc) $r1 $r2 $r3 $r4 $r5))
  *     ;; call local (callee at slot 12)
  *     (if (i32.lt_u $fp (i32.add (i32.wrap_i64 $stack_lo) (i32.const 1024))) (then <fault call_depth>))
  *     <charge budget>                                              ;; budget variant only
+ *     (global.set $dirty (i32.const 1))
  *     (local.set $r0 (call $f12 (i32.sub $fp (i32.const 512)) $r0 $r1 ... $r9))
  *     (local.set $r1 (global.get $ret1)) ... (local.set $r5 (global.get $ret5))
  */
@@ -51,7 +55,8 @@ export function lowerCall(ctx: FnContext, insn: CallInsn): Expr {
   const t = insn.target;
   switch (t.kind) {
     case 'helper':
-      return ctx.set(0, b.call(helperImport(t.id), [b.i32.const(insn.pc), ...ARG_REGS.map((r) => ctx.get(r))], 'i64'));
+      // A helper may write anywhere it is given a pointer to, the stack included: mark it dirty.
+      return b.block([ctx.markDirty(), ctx.set(0, b.call(helperImport(t.id), [b.i32.const(insn.pc), ...ARG_REGS.map((r) => ctx.get(r))], 'i64'))]);
     case 'btf':
       // Kernel functions are not supported; like the interpreter, executing such a call faults (loading does not).
       return ctx.fault('unknown_helper', insn.pc, b.i64.const(BigInt(t.id)));
@@ -62,9 +67,11 @@ export function lowerCall(ctx: FnContext, insn: CallInsn): Expr {
       const minCallerFp = b.i32.add(b.i32.wrap(b.getLocal(L_STACK_LO, 'i64')), b.i32.const(2 * STACK_FRAME_SIZE));
       const regs = Array.from({ length: 10 }, (_, r) => ctx.get(r));
       // Depth before budget, as in the interpreter: a call that cannot happen consumes nothing.
+      // The callee's frame lies below the entry frame, outside the range the packet path clears statically.
       return b.block([
         b.if(b.i32.lt_u(fp(), minCallerFp), ctx.fault('call_depth', insn.pc)),
         ...(ctx.options.budget ? [chargeBudget(ctx, insn.pc)] : []),
+        ctx.markDirty(),
         ctx.set(0, b.call(fnName(t.pc), [b.i32.sub(fp(), b.i32.const(STACK_FRAME_SIZE)), ...regs], 'i64')),
         ...ARG_REGS.map((r) => ctx.set(r, b.getGlobal(G.ret(r), 'i64'))),
       ]);
@@ -76,11 +83,12 @@ export function lowerCall(ctx: FnContext, insn: CallInsn): Expr {
  * `callx reg`: a helper call whose id is the register's value, resolved by the host at run time (an unknown id
  * faults with `unknown_helper`).
  *
+ *     (global.set $dirty (i32.const 1))
  *     (local.set $r0 (call $callx (i32.const pc) $rN $r1 $r2 $r3 $r4 $r5))
  */
 export function lowerCallx(ctx: FnContext, insn: CallxInsn): Expr {
   const b = ctx.b;
-  return ctx.set(0, b.call(F.callx, [b.i32.const(insn.pc), ctx.get(insn.reg), ...ARG_REGS.map((r) => ctx.get(r))], 'i64'));
+  return b.block([ctx.markDirty(), ctx.set(0, b.call(F.callx, [b.i32.const(insn.pc), ctx.get(insn.reg), ...ARG_REGS.map((r) => ctx.get(r))], 'i64'))]);
 }
 
 /**

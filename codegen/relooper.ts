@@ -48,6 +48,8 @@ export function renderFunction(ctx: FnContext, blocks: readonly BasicBlock[], lo
  */
 export function reloop(ctx: FnContext, blocks: readonly BasicBlock[], lowerBody: (bb: BasicBlock) => Expr | undefined): Expr {
   const b = ctx.b;
+  // The Relooper refuses branches out of its blocks: faults trap where they are (frame.ts, `faultsInline`).
+  ctx.faultsInline = true;
   const { program } = ctx;
   const cfg = b.cfg();
   const handles = new Map<number, CfgBlock>();

@@ -4,11 +4,13 @@
  * The module (ABI in frame.ts):
  *
  *     (import "env" "memory" (memory 1 [65536 shared]))
- *     (import "env" "fault" ...) (import "env" "mem_miss" ...) [pkt_abort, callx, helper_<id> ...]
- *     (global $stack_lo i64) (global $rd0_lo i64) ...           ;; per-run state, set by $run
+ *     [(import "env" "mem_miss" ...)] [callx, helper_<id> ...]   ;; mem_miss: `cache` variant only
+ *     (global $stack_lo i64) (global $rd0_lo i64) ...           ;; per-run state, set by the entries
+ *     (global $fault_pc (export "fault_pc") i32) ...              ;; what a trap means (frame.ts, TRAPS)
  *     (func $mem_slow ...)                                        ;; `cache` variant: the slot search
  *     (func $f0 (param $fp i32) (param $r0 i64) ... (param $r9 i64) (result i64) ...)   ;; one per eBPF function
  *     (func $run (export "run") ...)                              ;; sets the globals, calls $f0
+ *     (func $bind (export "bind") ...) (func $run_packet ...) (func $run_batch ...)   ;; `slots`: the packet path
  *
  * Passes: Binaryen's passes cost more than the whole translation and buy little once V8's optimizing tier has
  * the code, so none run by default (see {@link DEFAULT_PASSES}); callers may name some.
@@ -26,12 +28,12 @@ import type { Insn, Reg } from '../src/isa/insn.js';
 import type { Program } from '../src/isa/program.js';
 import { WasmBuilder, binaryenLoaded, loadBinaryen, type Expr } from './binaryen.js';
 import {
-  ACCESS_SIZES, ENTRY_ARGS_AT, ENTRY_PARAMS, ENTRY_RD_AT, ENTRY_WR_AT, F, FN_LOCAL_NAMES, FN_PARAMS, FN_VARS, FnContext, G, HELPER_PARAMS, L_FP, L_R10,
+  ACCESS_SIZES, BIND_SLOTS_AT, ENTRY_PARAMS, F, L_ADDR, L_FAULT, StateUse, TRAP_LABEL, bindParams, slotGlobals, FN_LOCAL_NAMES, FN_PARAMS, FN_VARS, FnContext, G, HELPER_PARAMS, L_FP, L_R10,
   L_STACK_LO, REGION_SLOTS, fnName, helperImport, type ControlFlow, type LowerOptions, type RegionChecks,
 } from './frame.js';
 import { lowerAlu, lowerEndian, lowerLddw, lowerMovsx, lowerNeg } from './lower-alu.js';
 import { lowerCall, lowerCallx, lowerExit } from './lower-call.js';
-import { buildMemSlow, lowerAtomic, lowerLdPkt, lowerLoad, lowerStore } from './lower-mem.js';
+import { buildMemSlow, guardGroup, lowerAtomic, lowerLdPkt, lowerLoad, lowerStore, planGroups } from './lower-mem.js';
 import { ProgramCfg, type BasicBlock } from './cfg.js';
 import { renderFunction } from './relooper.js';
 
@@ -145,38 +147,51 @@ export function translateSync(program: Program, options: TranslateOptions = {}):
   const helperIds = [...new Set(program.insns.flatMap((i) => (i.kind === 'call' && i.target.kind === 'helper' ? [i.target.id] : [])))].sort((a, b) => a - b);
   const callees = new Set(program.insns.flatMap((i) => (i.kind === 'call' && i.target.kind === 'local' ? [i.target.pc] : [])));
 
-  const b = new WasmBuilder({ sharedMemory: options.shared ?? false });
+  const b = new WasmBuilder({ sharedMemory: options.shared ?? false, localNames: options.wat ?? false });
   try {
     // Imports, in a fixed order.
-    b.addFunctionImport(F.fault, ['i32', 'i32', 'i64', 'i32'], 'none');
-    b.addFunctionImport(F.memMiss, ['i64', 'i32', 'i32', 'i32'], 'none');
-    if (program.insns.some((i) => i.kind === 'ldpkt')) b.addFunctionImport(F.pktAbort, ['i32'], 'none');
+    if (lowerOptions.regionChecks === 'cache') b.addFunctionImport(F.memMiss, ['i64', 'i32', 'i32', 'i32'], 'none');
     if (program.insns.some((i) => i.kind === 'callx')) b.addFunctionImport(F.callx, ['i32', 'i64', ...HELPER_PARAMS.slice(1)], 'i64');
     for (const id of helperIds) b.addFunctionImport(helperImport(id), HELPER_PARAMS, 'i64');
 
     const cache = lowerOptions.regionChecks === 'cache';
-    for (const g of [G.stackLo, G.pktLo, G.pktLen]) b.addGlobal(g, 'i64', 0);
+    b.addGlobal(G.stackLo, 'i64', 0);
     if (cache) for (const g of [G.rdcLo, G.rdcLen, G.wrcLo, G.wrcLen]) b.addGlobal(g, 'i64', 0);
     if (lowerOptions.budget) b.addGlobal(G.budget, 'i64', 0);
     for (const r of [1, 2, 3, 4, 5] as const) b.addGlobal(G.ret(r), 'i64', 0);
-    for (let k = 0; k < REGION_SLOTS; k++) {
-      for (const g of [G.rdLo(k), G.rdLen(k), ...ACCESS_SIZES.map((s) => G.rdSpan(k, s))]) b.addGlobal(g, 'i64', 0);
-      for (const g of [G.wrLo(k), G.wrLen(k), ...ACCESS_SIZES.map((s) => G.wrSpan(k, s))]) b.addGlobal(g, 'i64', 0);
-    }
+    b.addGlobal(G.dirty, 'i32', 1);
+    b.addGlobal(G.faultPc, 'i32', -1);
+    b.addGlobal(G.faultWhat, 'i32', 0);
+    b.addGlobal(G.faultAddr, 'i64', 0);
+    for (const g of [G.faultPc, G.faultWhat, G.faultAddr]) b.addGlobalExport(g);
+    for (const g of [G.pkStack, G.pkData, G.pkOffsets, G.pkResults, G.batchPos]) b.addGlobal(g, 'i32', 0);
+    b.addGlobal(G.pkWritable, 'i64', 0);
+    if (lowerOptions.budget) b.addGlobal(G.budgetInit, 'i64', 0);
 
     if (cache) buildMemSlow(b);
+    // What the code reads of the region slots and the legacy packet: the globals are declared, and the entries
+    // set them, only when it does (Binaryen resolves global names when it emits the module).
+    const use = new StateUse();
     const cfg = new ProgramCfg(program);
     let blockCount = 0;
+    let frameStoreLow = 0;
     for (const entry of program.functions) {
       const blocks = cfg.functionBlocks(entry);
       blockCount += blocks.length;
-      const ctx = new FnContext(b, program, lowerOptions, entry, blocks.some((bb) => writesR10(program, bb)), callees.has(entry));
+      const ctx = new FnContext(b, program, lowerOptions, use, entry, blocks.some((bb) => writesR10(program, bb)), callees.has(entry));
       const body = renderFunction(ctx, blocks, (bb) => lowerBlock(ctx, bb));
+      if (entry === 0) frameStoreLow = ctx.frameStoreLow;
       const prologue = [b.setLocal(L_STACK_LO, b.getGlobal(G.stackLo, 'i64'))];
       if (ctx.r10Written) prologue.push(b.setLocal(L_R10, b.i64.extend_u(b.getLocal(L_FP, 'i32'))));
-      b.addFunction(fnName(entry), FN_PARAMS, 'i64', FN_VARS, b.block([...prologue, body, b.unreachable()]), FN_LOCAL_NAMES);
+      b.addFunction(fnName(entry), FN_PARAMS, 'i64', FN_VARS, trapBlock(b, [...prologue, body, b.unreachable()]), FN_LOCAL_NAMES);
     }
-    buildEntry(b, lowerOptions);
+    for (let k = 0; k < REGION_SLOTS; k++) {
+      for (const kind of ['rd', 'wr'] as const) for (const g of use.slotGlobals(lowerOptions.regionChecks, kind, k)) b.addGlobal(g, 'i64', 0);
+    }
+    if (use.packet) for (const g of [G.pktLo, G.pktLen]) b.addGlobal(g, 'i64', 0);
+    buildBind(b, lowerOptions, use);
+    buildEntry(b, lowerOptions, use);
+    if (!cache) buildPacketEntries(b, lowerOptions, use, frameStoreLow);
     const t1 = performance.now();
 
     b.runPasses(passes, options.optimizeLevel ?? 1, 0);
@@ -203,15 +218,39 @@ export function translateSync(program: Program, options: TranslateOptions = {}):
   }
 }
 
-/** A basic block's straight-line instructions and its `exit`, as one statement (none: `undefined`); jumps become edges. */
+/**
+ * A basic block's straight-line instructions and its `exit`, as one statement (none: `undefined`); jumps become
+ * edges. The segment of each access group (lower-mem.ts, `planGroups`) is lowered twice, and one check of the
+ * group's whole range picks the copy:
+ *
+ *     (if <group in one region> (then <segment, the group's accesses unchecked>) (else <segment, all checked>))   ;; roughly
+ */
 function lowerBlock(ctx: FnContext, bb: BasicBlock): Expr | undefined {
   const out: Expr[] = [];
-  for (let i = bb.first; i <= bb.last; i++) {
-    const e = lowerInsn(ctx, ctx.program.insns[i]);
-    if (e !== undefined) out.push(e);
+  const b = ctx.b;
+  const lowerRange = (from: number, to: number): Expr[] => {
+    const list: Expr[] = [];
+    for (let i = from; i <= to; i++) {
+      const e = lowerInsn(ctx, ctx.program.insns[i]);
+      if (e !== undefined) list.push(e);
+    }
+    return list;
+  };
+  let i = bb.first;
+  for (const g of planGroups(ctx, bb.first, bb.last)) {
+    out.push(...lowerRange(i, g.first - 1));
+    ctx.covered = g.pcs;
+    const fast = lowerRange(g.first, g.last);
+    ctx.covered = NO_PCS;
+    const checked = lowerRange(g.first, g.last);
+    out.push(guardGroup(ctx, g, b.block(fast), b.block(checked)));
+    i = g.last + 1;
   }
-  return out.length === 0 ? undefined : ctx.b.block(out);
+  out.push(...lowerRange(i, bb.last));
+  return out.length === 0 ? undefined : b.block(out);
 }
+
+const NO_PCS: ReadonlySet<number> = new Set();
 
 /** One instruction; `undefined` for the jumps, which the control-flow strategies turn into edges. */
 function lowerInsn(ctx: FnContext, insn: Insn): Expr | undefined {
@@ -256,52 +295,208 @@ function writesR10(program: Program, bb: BasicBlock): boolean {
 }
 
 /**
- * The exported entry: stores the run's parameters in the globals (in the `cache` variant, starting both caches
- * on the stack, so that their invariant `len >= 8` holds from the start) and calls the main function with a
- * fresh frame.
+ * A function body inside its trap block: a fault (frame.ts, `FnContext.fault`) branches out of the block with
+ * the fault in `$fault` and its address in `$addr`; after the block, they go to the `fault_*` globals, and the
+ * function traps. The body itself never falls out of the block (it ends with `unreachable`).
  *
- *     (func $run (param $stack_base i32) (param $budget i64) (param $pkt_lo i32) (param $pkt_len i32)
- *                (param $rd0_lo i32) (param $rd0_len i32) ... (param $wr3_len i32) (param $r1 i64) ... (result i64)
- *       (global.set $stack_lo (i64.extend_i32_u $stack_base)) ... (global.set $rd0_lo (i64.extend_i32_u $rd0_lo)) ...
- *       (global.set $rd0_span4 (if (result i64) (i64.ge_u <len> (i64.const 4)) (then <len - 3>) (else (i64.const 0)))) ...
- *       (call $f0 (i32.add $stack_base (i32.const 4096)) (i64.const 0) $r1 $r2 $r3 $r4 $r5 (i64.const 0) ...))
+ *     (block $trap <body> (unreachable))
+ *     (global.set $fault_what (i32.wrap_i64 $fault)) (global.set $fault_addr $addr)
+ *     (global.set $fault_pc (i32.wrap_i64 (i64.shr_u $fault (i64.const 32)))) (unreachable)
  */
-function buildEntry(b: WasmBuilder, options: LowerOptions): void {
-  const p32 = (i: number): Expr => b.getLocal(i, 'i32');
-  const u = (i: number): Expr => b.i64.extend_u(p32(i));
-  const body: Expr[] = [b.setGlobal(G.stackLo, u(0)), b.setGlobal(G.pktLo, u(2)), b.setGlobal(G.pktLen, u(3))];
+function trapBlock(b: WasmBuilder, body: readonly Expr[]): Expr {
+  const fault = (): Expr => b.getLocal(L_FAULT, 'i64');
+  return b.block([
+    b.namedBlock(TRAP_LABEL, body),
+    b.setGlobal(G.faultWhat, b.i32.wrap(fault())),
+    b.setGlobal(G.faultAddr, b.getLocal(L_ADDR, 'i64')),
+    b.setGlobal(G.faultPc, b.i32.wrap(b.i64.shr_u(fault(), b.i64.const(32n)))),
+    b.unreachable(),
+  ]);
+}
+
+/**
+ * `bind`: the state runs share until the next `bind`: the stack, the region slots (from the host: frame.ts,
+ * `slotGlobals`), and the packet path's buffers, writability and budget. Starts the stack dirty (the packet path
+ * clears it whole before its first run).
+ *
+ *     (func $bind (param $stack i32) (param $data i32) (param $offsets i32) (param $results i32) (param $writable i32)
+ *                 (param $budget_lo i32) (param $budget_hi i32) (param $rd0_lo i32) (param $rd0_span1 i32) ... (param $wr3_span8 i32)
+ *       (global.set $stack_lo (i64.extend_i32_u $stack)) (global.set $pk_stack $stack) ... (global.set $dirty (i32.const 1))
+ *       (global.set $rd0_lo (i64.extend_i32_u $rd0_lo)) (global.set $rd0_span1 (i64.extend_i32_u $rd0_span1)) ...)
+ */
+function buildBind(b: WasmBuilder, options: LowerOptions, use: StateUse): void {
+  const p = (i: number): Expr => b.getLocal(i, 'i32');
+  const u = (e: Expr): Expr => b.i64.extend_u(e);
+  const body: Expr[] = [
+    b.setGlobal(G.stackLo, u(p(0))),
+    b.setGlobal(G.pkStack, p(0)),
+    b.setGlobal(G.pkData, p(1)),
+    b.setGlobal(G.pkOffsets, p(2)),
+    b.setGlobal(G.pkResults, p(3)),
+    b.setGlobal(G.pkWritable, b.select(p(4), b.i64.const(-1n), b.i64.const(0n))),
+    b.setGlobal(G.dirty, b.i32.const(1)),
+  ];
+  if (options.budget) body.push(b.setGlobal(G.budgetInit, b.i64.or(u(p(5)), b.i64.shl(u(p(6)), b.i64.const(32n)))));
+  const names = ['stack', 'data', 'offsets', 'results', 'writable', 'budget_lo', 'budget_hi'];
+  // Every slot's params, in the order of slotGlobals; only the globals the code reads are set.
+  let at = BIND_SLOTS_AT;
+  for (const kind of ['rd', 'wr'] as const) {
+    for (let k = 0; k < REGION_SLOTS; k++) {
+      const used = new Set(use.slotGlobals(options.regionChecks, kind, k));
+      for (const g of slotGlobals(options.regionChecks, kind, k)) {
+        if (used.has(g)) body.push(b.setGlobal(g, u(p(at))));
+        names.push(g);
+        at++;
+      }
+    }
+  }
+  b.addFunction(F.bind, bindParams(options.regionChecks), 'none', [], b.block(body), names);
+  b.addExport(F.bind);
+}
+
+/**
+ * `run`, after `bind`: the budget and the legacy packet of this run (in the `cache` variant also both caches,
+ * started on the stack so that their invariant `len >= 8` holds), then the main function on a fresh frame.
+ *
+ *     (func $run (param $budget i64) (param $pkt_lo i32) (param $pkt_len i32) (param $r1 i64) ... (param $r5 i64) (result i64)
+ *       (global.set $budget $budget) (global.set $pkt_lo (i64.extend_i32_u $pkt_lo)) ...
+ *       (call $f0 (i32.add (global.get $pk_stack) (i32.const 4096)) (i64.const 0) $r1 $r2 $r3 $r4 $r5 (i64.const 0) ...))
+ */
+function buildEntry(b: WasmBuilder, options: LowerOptions, use: StateUse): void {
+  const u = (i: number): Expr => b.i64.extend_u(b.getLocal(i, 'i32'));
+  const body: Expr[] = use.packet ? [b.setGlobal(G.pktLo, u(1)), b.setGlobal(G.pktLen, u(2))] : [];
   if (options.regionChecks === 'cache') {
     body.push(
-      b.setGlobal(G.rdcLo, u(0)),
-      b.setGlobal(G.wrcLo, u(0)),
+      b.setGlobal(G.rdcLo, b.getGlobal(G.stackLo, 'i64')),
+      b.setGlobal(G.wrcLo, b.getGlobal(G.stackLo, 'i64')),
       b.setGlobal(G.rdcLen, b.i64.const(BigInt(STACK_SIZE))),
       b.setGlobal(G.wrcLen, b.i64.const(BigInt(STACK_SIZE))),
     );
   }
-  if (options.budget) body.push(b.setGlobal(G.budget, b.getLocal(1, 'i64')));
-  const names = ['stack_base', 'budget', 'pkt_lo', 'pkt_len'];
-  for (const [at, kind] of [[ENTRY_RD_AT, 'rd'], [ENTRY_WR_AT, 'wr']] as const) {
-    for (let k = 0; k < REGION_SLOTS; k++) {
-      const len = (): Expr => u(at + 2 * k + 1);
-      body.push(
-        b.setGlobal(kind === 'rd' ? G.rdLo(k) : G.wrLo(k), u(at + 2 * k)),
-        b.setGlobal(kind === 'rd' ? G.rdLen(k) : G.wrLen(k), len()),
-      );
-      // span(size) = len >= size ? len - size + 1 : 0
-      for (const size of ACCESS_SIZES) {
-        const span = b.if(b.i64.ge_u(len(), b.i64.const(BigInt(size))), b.i64.sub(len(), b.i64.const(BigInt(size - 1))), b.i64.const(0n));
-        body.push(b.setGlobal(kind === 'rd' ? G.rdSpan(k, size) : G.wrSpan(k, size), span));
-      }
-      names.push(`${kind}${k}_lo`, `${kind}${k}_len`);
-    }
-  }
-  names.push('r1', 'r2', 'r3', 'r4', 'r5');
+  if (options.budget) body.push(b.setGlobal(G.budget, b.getLocal(0, 'i64')));
   const zero = (): Expr => b.i64.const(0n);
-  const args = [1, 2, 3, 4, 5].map((r) => b.getLocal(ENTRY_ARGS_AT + r - 1, 'i64'));
-  const fp = b.i32.add(p32(0), b.i32.const(STACK_SIZE));
+  const args = [1, 2, 3, 4, 5].map((r) => b.getLocal(2 + r, 'i64'));
+  const fp = b.i32.add(b.getGlobal(G.pkStack, 'i32'), b.i32.const(STACK_SIZE));
   body.push(b.return(b.call(fnName(0), [fp, zero(), ...args, zero(), zero(), zero(), zero()], 'i64')));
-  b.addFunction(F.run, ENTRY_PARAMS, 'i64', [], b.block(body), names);
+  b.addFunction(F.run, ENTRY_PARAMS, 'i64', [], b.block(body), ['budget', 'pkt_lo', 'pkt_len', 'r1', 'r2', 'r3', 'r4', 'r5']);
   b.addExport(F.run);
+}
+
+/**
+ * The packet path's entries (frame.ts, {@link PACKET_ENTRIES}), after `bind`: `run_packet`, `run_batch`. A run
+ * sets region slot 0 (the spans the code reads: `StateUse`) and the legacy packet to the packet, resets the
+ * stack and the budget, and calls the main function with r1 = the packet's address, r2 = its length. Each entry
+ * has the run inline (a call less per packet).
+ *
+ *     (func $run_packet (param $len i32) (result i32)
+ *       <slot 0 := [pk_data, pk_data + len)> <stack reset> [(global.set $budget (global.get $budget_init))]
+ *       (i32.wrap_i64 (call $f0 (i32.add (global.get $pk_stack) (i32.const 4096)) (i64.const 0)
+ *         (i64.extend_i32_u (global.get $pk_data)) (i64.extend_i32_u $len) (i64.const 0) ...)))
+ *     (func $run_batch (param $i i32) (param $n i32) (result i32) (local $lo i32) (local $len i32) ...
+ *       (block $done (loop $next
+ *         (br_if $done (i32.ge_u $i $n))
+ *         (global.set $batch_pos $i)
+ *         (local.set $lo (i32.add (global.get $pk_data) (i32.load (i32.add (global.get $pk_offsets) (i32.shl $i (i32.const 2))))))
+ *         (local.set $len (i32.sub (i32.add (global.get $pk_data) (i32.load offset=4 ...)) $lo))
+ *         <as run_packet, on [lo, lo + len)>
+ *         (i32.store (i32.add (global.get $pk_results) (i32.shl $i (i32.const 2))) (i32.wrap_i64 (call $f0 ...)))
+ *         (local.set $i (i32.add $i (i32.const 1))) (br $next)))
+ *       $n)
+ *
+ * The stack reset (`frameStoreLow`: the lowest r10 offset of the main function's unchecked stores, rounded down
+ * to 64 bytes; see `zeroRange`):
+ *
+ *     (if (global.get $dirty)
+ *       (then <zero [pk_stack, pk_stack + 4096)> (global.set $dirty (i32.const 0)))
+ *       (else <zero [fp + frameStoreLow, fp)>))
+ */
+function buildPacketEntries(b: WasmBuilder, options: LowerOptions, use: StateUse, frameStoreLow: number): void {
+  const i32 = b.i32;
+  const i64 = b.i64;
+  const u = (e: Expr): Expr => i64.extend_u(e);
+  const p = (i: number): Expr => b.getLocal(i, 'i32');
+
+  /**
+   * Everything a run does, on the packet `[lo(), lo() + len())`: statements, then r0's low 32 bits (i32);
+   * `SPAN`, `MASK` (i64) and `P` (i32) are spare locals. Slot 0's lengths are left alone: only the `cache`
+   * variant reads them.
+   */
+  const runBody = (lo: () => Expr, len: () => Expr, SPAN: number, MASK: number, P: number): { stmts: Expr[]; r0: Expr } => {
+    const body: Expr[] = [];
+    const rd = use.spans.rd;
+    const wr = use.spans.wr;
+    if (rd.size > 0) body.push(b.setGlobal(G.rdLo(0), u(lo())));
+    if (wr.size > 0) body.push(b.setGlobal(G.wrLo(0), u(lo())), b.setLocal(MASK, b.getGlobal(G.pkWritable, 'i64')));
+    if (use.packet) body.push(b.setGlobal(G.pktLo, u(lo())), b.setGlobal(G.pktLen, u(len())));
+    for (const size of ACCESS_SIZES) {
+      if (!rd.has(size) && !wr.has(size)) continue;
+      // span(size) = len >= size ? len - size + 1 : 0, for loads; masked for stores.
+      body.push(b.setLocal(SPAN, b.select(i32.ge_u(len(), i32.const(size)), u(i32.sub(len(), i32.const(size - 1))), i64.const(0n))));
+      if (rd.has(size)) body.push(b.setGlobal(G.rdSpan(0, size), b.getLocal(SPAN, 'i64')));
+      if (wr.has(size)) body.push(b.setGlobal(G.wrSpan(0, size), i64.and(b.getLocal(SPAN, 'i64'), b.getLocal(MASK, 'i64'))));
+    }
+    const stack = (): Expr => b.getGlobal(G.pkStack, 'i32');
+    // The static range, rounded out to 64-byte blocks (it stays inside the frame: frames are 512-byte aligned
+    // relative to the stack base). Cleared by stores, not `memory.fill`: V8 makes that a call into C, and a call
+    // on any path makes V8 spill the run's live values on the path every run takes.
+    const low = Math.floor(frameStoreLow / 64) * 64;
+    body.push(
+      b.if(
+        b.getGlobal(G.dirty, 'i32'),
+        b.block([zeroRange(b, stack, STACK_SIZE, P), b.setGlobal(G.dirty, i32.const(0))]),
+        low === 0 ? b.nop() : zeroRange(b, () => i32.add(stack(), i32.const(STACK_SIZE + low)), -low, P),
+      ),
+    );
+    if (options.budget) body.push(b.setGlobal(G.budget, b.getGlobal(G.budgetInit, 'i64')));
+    const zero = (): Expr => i64.const(0n);
+    const fp = i32.add(stack(), i32.const(STACK_SIZE));
+    const r0 = b.call(fnName(0), [fp, zero(), u(lo()), u(len()), zero(), zero(), zero(), zero(), zero(), zero(), zero()], 'i64');
+    return { stmts: body, r0: i32.wrap(r0) };
+  };
+
+  // run_packet(len) and run_batch(first, count) each have the run inline: one call less per packet.
+  const data = (): Expr => b.getGlobal(G.pkData, 'i32');
+  {
+    const one = runBody(data, () => p(0), 1, 2, 3);
+    b.addFunction(F.runPacket, ['i32'], 'i32', ['i64', 'i64', 'i32'], b.block([...one.stmts, b.return(one.r0)]), ['len', 'span', 'mask', 'p']);
+    b.addExport(F.runPacket);
+  }
+  {
+    const I = 0, N = 1, LO = 2, LEN = 3;
+    const entryAt = (table: string): Expr => i32.add(b.getGlobal(table, 'i32'), i32.shl(p(I), i32.const(2)));
+    const one = runBody(() => p(LO), () => p(LEN), 4, 5, 6);
+    const body = b.block([
+      b.br('done', i32.ge_u(p(I), p(N))),
+      b.setGlobal(G.batchPos, p(I)),
+      b.setLocal(LO, i32.add(data(), b.load32(entryAt(G.pkOffsets)))),
+      b.setLocal(LEN, i32.sub(i32.add(data(), b.load32(entryAt(G.pkOffsets), 4)), p(LO))),
+      ...one.stmts,
+      b.store32(entryAt(G.pkResults), one.r0),
+      b.setLocal(I, i32.add(p(I), i32.const(1))),
+      b.br('next'),
+    ]);
+    const fn = b.block([b.namedBlock('done', [b.loop('next', body)]), b.return(p(N))]);
+    b.addFunction(F.runBatch, ['i32', 'i32'], 'i32', ['i32', 'i32', 'i64', 'i64', 'i32'], fn, ['first', 'count', 'lo', 'len', 'span', 'mask', 'p']);
+    b.addExport(F.runBatch);
+    b.addGlobalExport(G.batchPos);
+  }
+}
+
+/**
+ * Zeroes `bytes` (a multiple of 64) from `start()`: eight i64 stores, unrolled for one block, else in a loop
+ * over the blocks with the spare i32 local `p`.
+ *
+ *     (local.set $p <start>)
+ *     (loop $zero (i64.store (local.get $p) (i64.const 0)) ... (i64.store offset=56 (local.get $p) (i64.const 0))
+ *       (local.set $p (i32.add (local.get $p) (i32.const 64)))
+ *       (br_if $zero (i32.lt_u (local.get $p) <start + bytes>)))
+ */
+function zeroRange(b: WasmBuilder, start: () => Expr, bytes: number, p: number): Expr {
+  const block = (at: () => Expr): Expr[] => Array.from({ length: 8 }, (_, w) => b.store64(8, at(), b.i64.const(0n), 8 * w));
+  if (bytes === 64) return b.block(block(start));
+  const ptr = (): Expr => b.getLocal(p, 'i32');
+  const body = [...block(ptr), b.setLocal(p, b.i32.add(ptr(), b.i32.const(64))), b.br('zero', b.i32.lt_u(ptr(), b.i32.add(start(), b.i32.const(bytes))))];
+  return b.block([b.setLocal(p, start()), b.loop('zero', b.block(body))]);
 }
 
 const REG_MAX = 10;

@@ -127,25 +127,31 @@ export class PacketPath {
    * @throws ExecutionError when the program faults (naming the pc).
    */
   run(packet: Uint8Array): number {
-    if (this.busy) return this.inner().run(packet);
     const n = packet.length;
-    if (n > this.dataCap) {
-      this.allocData(n);
-      this.bind();
-    }
-    if (this.regionsChanged()) this.bind();
-    let u8 = this.u8;
+    // The common case inline (this is most of the cost of a call besides the copy and the run); the rest apart.
     // An unshared memory's buffer is detached (length 0) when the memory grows.
-    if (u8.length === 0) u8 = this.views();
-    u8.set(packet, this.data);
+    if (this.busy || n > this.dataCap || this.u8.length === 0 || this.regionsChanged()) return this.runSlow(packet);
+    this.u8.set(packet, this.data);
+    this.lastLength = n;
+    this.lastCount = 0;
     this.busy = true;
     try {
       return this.engine.runOne(n);
     } finally {
-      this.lastLength = n;
-      this.lastCount = 0;
       this.busy = false;
     }
+  }
+
+  /** {@link run} when the path is busy (a nested run), the packet does not fit, or the memory or regions changed. */
+  private runSlow(packet: Uint8Array): number {
+    if (this.busy) return this.inner().run(packet);
+    if (packet.length > this.dataCap) {
+      this.allocData(packet.length);
+      this.bind();
+    }
+    if (this.regionsChanged()) this.bind();
+    if (this.u8.length === 0) this.views();
+    return this.run(packet);
   }
 
   /**
@@ -171,14 +177,24 @@ export class PacketPath {
       const { data, offsets } = packets as Exclude<PacketBatch, readonly Uint8Array[]>;
       count = offsets.length - 1;
       if (count < 0) throw new RangeError('a batch needs at least one offset');
+      // Non-decreasing integers within the data: then every packet lies in the copy (the region checks rely on it).
       let prev = 0;
-      for (let i = 0; i <= count; i++) {
-        const o = offsets[i];
-        if (!(Number.isInteger(o) && o >= prev && o <= data.length)) {
-          throw new RangeError(`batch offset ${i} (${o}) is not an integer between the previous offset (${prev}) and the data length (${data.length})`);
+      let bad = -1;
+      if (offsets instanceof Uint32Array) {
+        for (let i = 0; i <= count; i++) {
+          const o = offsets[i];
+          if (o < prev) bad = i;
+          prev = o;
         }
-        prev = o;
+        if (prev > data.length) bad = count;
+      } else {
+        for (let i = 0; i <= count && bad < 0; i++) {
+          const o = offsets[i];
+          if (!(Number.isInteger(o) && o >= prev && o <= data.length)) bad = i;
+          prev = o;
+        }
       }
+      if (bad >= 0) throw new RangeError(`batch offset ${bad} (${offsets[bad]}) is not an integer between the previous offset and the data length (${data.length})`);
       total = data.length;
     }
     const result = out ?? new Uint32Array(count);
@@ -249,11 +265,12 @@ export class PacketPath {
     return (this.nested ??= new PacketPath(this.runtime, this.executable, this.helpers, this.options, this.depth + 1));
   }
 
-  /** Whether the runtime's map regions changed since the last bind (a new map area). */
+  /**
+   * Whether the runtime's map regions changed since the last bind: they appear when the map area is laid out,
+   * once, and never move afterwards (runtime/maps), so only an empty list needs looking at again.
+   */
   private regionsChanged(): boolean {
-    const regions = this.runtime.mapRegions();
-    const bound = this.boundRegions!;
-    return regions !== bound && !(regions.length === 0 && bound.length === 0);
+    return this.boundRegions!.length === 0 && this.runtime.mapRegions().length !== 0;
   }
 
   private allocData(size: number): void {

@@ -98,6 +98,36 @@ describe('loads and stores', () => {
   });
 });
 
+describe('access groups: one check for neighbouring accesses through one register (lower-mem.ts, planGroups)', () => {
+  // Two adjacent regions, the first read-only: a group's range may straddle them while each access lies in one.
+  const pair = [
+    { start: EXTRA, end: EXTRA + 8, writable: false, name: 'low', bytes: seq(8) },
+    { start: EXTRA + 8, end: EXTRA + 24, writable: true, name: 'high', bytes: seq(16).map((b) => b ^ 0x5a) },
+  ];
+  const base = `lddw r2, ${EXTRA + 4}\n`;
+  test.each([
+    ['a group inside one region', 'ldxw r0, [r1+0]\nldxw r3, [r1+4]\nadd r0, r3\nstxw [r1+8], r0\nstxw [r1+12], r3'],
+    ['a group of odd width (first and last byte)', 'ldxb r0, [r1+1]\nldxh r3, [r1+9]\nadd r0, r3\nstxb [r1+0], r0\nstxh [r1+11], r3'],
+    ['a group straddling two regions, each access in one', `${base}ldxw r0, [r2+0]\nldxw r3, [r2+4]\nadd r0, r3`],
+    ['a group of stores straddling a read-only and a writable region', `${base}ldxw r0, [r2+0]\nstxw [r2+4], r0\nstxw [r2+8], r0`],
+    ['a group in the stack, through another register', 'mov r2, r10\nadd r2, -700\nstdw [r2+0], 5\nstdw [r2+8], 6\nldxdw r0, [r2+0]\nldxdw r3, [r2+8]\nadd r0, r3'],
+    ['a group cut by a write to its base', 'ldxb r0, [r1+0]\nldxb r3, [r1+1]\nadd r1, 1\nldxb r4, [r1+1]\nadd r0, r4\nstxb [r1+0], r0'],
+    ['a load into the base register ends its group', 'ldxb r3, [r1+0]\nldxdw r1, [r1+8]\nmov r0, r1'],
+  ] as const)('%s', async (_name, asm) => {
+    expect((await runBoth(`${asm}\nexit`, { input: seq(16), extra: pair })).kind).toBe('ok');
+  });
+
+  test.each([
+    // The group's range fails; the accesses before the faulting one still ran (their stores are compared).
+    ['the last access of a group out of bounds', 'stb [r1+0], 1\nstb [r1+1], 2\nldxb r0, [r1+16]', 'out_of_bounds', 2],
+    ['a store of a group in the read-only region', `${base}ldxw r0, [r2+0]\nstxw [r2+4], r0\nstxw [r2+0], r0`, 'read_only', 4],
+    ['a group straddling the end of the stack', 'mov r2, r10\nstb [r2-1], 1\nstb [r2+0], 2', 'out_of_bounds', 2],
+    ['a group whose base points nowhere', 'mov r2, 8\nldxb r0, [r2+0]\nldxb r3, [r2+1]', 'out_of_bounds', 1],
+  ] as const)('%s', async (_name, asm, code, pc) => {
+    expect(await faultOf(`${asm}\nexit`, { input: seq(16), extra: pair })).toEqual({ code, pc });
+  });
+});
+
 /** Regions besides the input, enough to exceed the JIT's region slots: runs then use its `cache` variant. */
 const MANY = [0, 1, 2, 3].map((i) => ({ start: EXTRA + 0x100 * i, end: EXTRA + 0x100 * i + 32, writable: i % 2 === 0, name: `extra${i}` }));
 

@@ -87,13 +87,16 @@ test('only the budget variant counts', async () => {
   const counted = await emitWat(program, { budget: true });
   expect(plain).not.toContain('global $budget');
   expect(counted).toContain('global $budget');
-  // `run` sets it; then one charge on the back-edge and one on the local call.
-  expect(count(counted, '(global.set $budget')).toBe(3);
+  // `run`, `run_one` and `run_packet` (the packet path) set it; then one charge on the back-edge and one on the
+  // local call.
+  expect(count(counted, '(global.set $budget\n')).toBe(5);
+  expect(plain).not.toMatch(/global\.(get|set) \$budget(?![_a-z])/);
 });
 
 describe('memory checks', () => {
-  // Each checked access has one call to its miss path: `mem_miss` (`slots` variant) or `mem_slow` (`cache`).
-  const checks = (wat: string): number => count(wat, '(call $mem_miss');
+  // Each checked access has one miss path: a branch to the function's trap block (`slots` variant; these
+  // programs have no other fault) or a call to `mem_slow` (`cache`).
+  const checks = (wat: string): number => count(wat, '(br $trap)');
   const cacheChecks = (wat: string): number => count(wat, '(call $mem_slow');
 
   test('r10-relative accesses within the frame need no check', async () => {

@@ -4,112 +4,120 @@
   (local $tmp i64)
   (local $stack_lo i64)
   (local $label i32)
-  (local.set $stack_lo
-   (global.get $stack_lo)
-  )
-  (block
-   (local.set $r3
-    (i64.const 1)
+  (local $fault i64)
+  (block $trap
+   (local.set $stack_lo
+    (global.get $stack_lo)
    )
    (block
-    (if
-     (i32.and
-      (i32.add
-       (local.get $fp)
-       (i32.const -8)
-      )
-      (i32.const 7)
-     )
-     (then
-      (call $fault
-       (i32.const 0)
-       (i32.const 1)
-       (i64.extend_i32_u
-        (i32.add
-         (local.get $fp)
-         (i32.const -8)
-        )
-       )
-       (i32.const 8)
-      )
-      (unreachable)
-     )
-    )
     (local.set $r3
-     (i64.atomic.rmw.add
-      (i32.add
-       (local.get $fp)
-       (i32.const -8)
+     (i64.const 1)
+    )
+    (block
+     (if
+      (i32.and
+       (i32.add
+        (local.get $fp)
+        (i32.const -8)
+       )
+       (i32.const 7)
       )
-      (local.get $r3)
+      (then
+       (local.set $addr
+        (i64.extend_i32_u
+         (i32.add
+          (local.get $fp)
+          (i32.const -8)
+         )
+        )
+       )
+       (local.set $fault
+        (i64.const 4294969344)
+       )
+       (br $trap)
+      )
+     )
+     (local.set $r3
+      (i64.atomic.rmw.add
+       (i32.add
+        (local.get $fp)
+        (i32.const -8)
+       )
+       (local.get $r3)
+      )
      )
     )
-   )
-   (block
-    (if
-     (i64.lt_u
-      (i64.sub
-       (local.get $r1)
-       (global.get $wr0_lo)
+    (block
+     (if
+      (i64.lt_u
+       (i64.sub
+        (local.get $r1)
+        (global.get $wr0_lo)
+       )
+       (global.get $wr0_span4)
       )
-      (global.get $wr0_span4)
-     )
-     (then
-      (nop)
-     )
-     (else
-      (if
-       (i64.lt_u
-        (i64.sub
-         (local.get $r1)
-         (global.get $wr1_lo)
+      (then
+       (nop)
+      )
+      (else
+       (if
+        (i64.lt_u
+         (i64.sub
+          (local.get $r1)
+          (global.get $wr1_lo)
+         )
+         (global.get $wr1_span4)
         )
-        (global.get $wr1_span4)
-       )
-       (then
-        (nop)
-       )
-       (else
-        (if
-         (i64.lt_u
-          (i64.sub
-           (local.get $r1)
-           (global.get $wr2_lo)
+        (then
+         (nop)
+        )
+        (else
+         (if
+          (i64.lt_u
+           (i64.sub
+            (local.get $r1)
+            (global.get $wr2_lo)
+           )
+           (global.get $wr2_span4)
           )
-          (global.get $wr2_span4)
-         )
-         (then
-          (nop)
-         )
-         (else
-          (if
-           (i64.lt_u
-            (i64.sub
-             (local.get $r1)
-             (global.get $wr3_lo)
-            )
-            (global.get $wr3_span4)
-           )
-           (then
-            (nop)
-           )
-           (else
-            (if
-             (i64.gt_u
-              (i64.sub
-               (local.get $r1)
-               (local.get $stack_lo)
-              )
-              (i64.const 4092)
+          (then
+           (nop)
+          )
+          (else
+           (if
+            (i64.lt_u
+             (i64.sub
+              (local.get $r1)
+              (global.get $wr3_lo)
              )
-             (then
-              (call $mem_miss
-               (local.get $r1)
-               (i32.const 4)
-               (i32.const 1)
-               (i32.const 2)
+             (global.get $wr3_span4)
+            )
+            (then
+             (nop)
+            )
+            (else
+             (if
+              (i64.gt_u
+               (i64.sub
+                (local.get $r1)
+                (local.get $stack_lo)
+               )
+               (i64.const 4092)
               )
-              (unreachable)
+              (then
+               (local.set $addr
+                (local.get $r1)
+               )
+               (local.set $fault
+                (i64.const 8589935622)
+               )
+               (br $trap)
+              )
+              (else
+               (global.set $dirty
+                (i32.const 1)
+               )
+              )
              )
             )
            )
@@ -119,173 +127,190 @@
        )
       )
      )
-    )
-    (if
-     (i32.and
-      (i32.wrap_i64
-       (local.get $r1)
-      )
-      (i32.const 3)
-     )
-     (then
-      (call $fault
-       (i32.const 0)
-       (i32.const 2)
-       (i64.extend_i32_u
-        (i32.wrap_i64
-         (local.get $r1)
-        )
+     (if
+      (i32.and
+       (i32.wrap_i64
+        (local.get $r1)
        )
-       (i32.const 4)
-      )
-      (unreachable)
-     )
-    )
-    (local.set $r0
-     (i64.atomic.rmw32.cmpxchg_u
-      (i32.wrap_i64
-       (local.get $r1)
-      )
-      (local.get $r0)
-      (local.get $r3)
-     )
-    )
-   )
-   (block
-    (local.set $addr
-     (i64.extend_i32_s
-      (i32.const 12)
-     )
-    )
-    (if
-     (i32.or
-      (i64.lt_s
-       (local.get $addr)
-       (i64.const 0)
-      )
-      (i64.gt_s
-       (i64.add
-        (local.get $addr)
-        (i64.const 2)
-       )
-       (global.get $pkt_len)
-      )
-     )
-     (then
-      (call $pkt_abort
        (i32.const 3)
       )
-      (unreachable)
-     )
-    )
-    (block
-     (local.set $tmp
-      (i64.load16_u align=1
-       (i32.wrap_i64
-        (i64.add
-         (global.get $pkt_lo)
-         (local.get $addr)
+      (then
+       (local.set $addr
+        (i64.extend_i32_u
+         (i32.wrap_i64
+          (local.get $r1)
+         )
         )
        )
+       (local.set $fault
+        (i64.const 8589935616)
+       )
+       (br $trap)
       )
      )
      (local.set $r0
-      (i64.extend_i32_u
-       (i32.or
-        (i32.and
-         (i32.shr_u
-          (i32.wrap_i64
-           (local.get $tmp)
-          )
-          (i32.const 8)
-         )
-         (i32.const 255)
-        )
-        (i32.and
-         (i32.shl
-          (i32.wrap_i64
-           (local.get $tmp)
-          )
-          (i32.const 8)
-         )
-         (i32.const 65280)
-        )
-       )
-      )
-     )
-    )
-   )
-   (block
-    (local.set $addr
-     (i64.extend_i32_s
-      (i32.add
+      (i64.atomic.rmw32.cmpxchg_u
        (i32.wrap_i64
-        (local.get $r3)
+        (local.get $r1)
        )
-       (i32.const 2)
+       (local.get $r0)
+       (local.get $r3)
       )
      )
     )
-    (if
-     (i32.or
-      (i64.lt_s
-       (local.get $addr)
-       (i64.const 0)
+    (block
+     (local.set $addr
+      (i64.extend_i32_s
+       (i32.const 12)
       )
-      (i64.gt_s
-       (i64.add
+     )
+     (if
+      (i32.or
+       (i64.lt_s
         (local.get $addr)
-        (i64.const 4)
+        (i64.const 0)
        )
-       (global.get $pkt_len)
+       (i64.gt_s
+        (i64.add
+         (local.get $addr)
+         (i64.const 2)
+        )
+        (global.get $pkt_len)
+       )
+      )
+      (then
+       (local.set $fault
+        (i64.const 12884901895)
+       )
+       (br $trap)
       )
      )
-     (then
-      (call $pkt_abort
-       (i32.const 4)
+     (block
+      (local.set $tmp
+       (i64.load16_u align=1
+        (i32.wrap_i64
+         (i64.add
+          (global.get $pkt_lo)
+          (local.get $addr)
+         )
+        )
+       )
       )
-      (unreachable)
+      (local.set $r0
+       (i64.extend_i32_u
+        (i32.or
+         (i32.and
+          (i32.shr_u
+           (i32.wrap_i64
+            (local.get $tmp)
+           )
+           (i32.const 8)
+          )
+          (i32.const 255)
+         )
+         (i32.and
+          (i32.shl
+           (i32.wrap_i64
+            (local.get $tmp)
+           )
+           (i32.const 8)
+          )
+          (i32.const 65280)
+         )
+        )
+       )
+      )
      )
     )
     (block
-     (local.set $tmp
-      (i64.load32_u align=1
-       (i32.wrap_i64
-        (i64.add
-         (global.get $pkt_lo)
-         (local.get $addr)
+     (local.set $addr
+      (i64.extend_i32_s
+       (i32.add
+        (i32.wrap_i64
+         (local.get $r3)
         )
+        (i32.const 2)
        )
       )
      )
-     (local.set $r0
-      (i64.extend_i32_u
-       (i32.or
-        (i32.rotr
-         (i32.and
-          (i32.wrap_i64
-           (local.get $tmp)
-          )
-          (i32.const 16711935)
-         )
-         (i32.const 8)
+     (if
+      (i32.or
+       (i64.lt_s
+        (local.get $addr)
+        (i64.const 0)
+       )
+       (i64.gt_s
+        (i64.add
+         (local.get $addr)
+         (i64.const 4)
         )
-        (i32.rotl
-         (i32.and
-          (i32.wrap_i64
-           (local.get $tmp)
-          )
-          (i32.const -16711936)
+        (global.get $pkt_len)
+       )
+      )
+      (then
+       (local.set $fault
+        (i64.const 17179869191)
+       )
+       (br $trap)
+      )
+     )
+     (block
+      (local.set $tmp
+       (i64.load32_u align=1
+        (i32.wrap_i64
+         (i64.add
+          (global.get $pkt_lo)
+          (local.get $addr)
          )
-         (i32.const 8)
+        )
+       )
+      )
+      (local.set $r0
+       (i64.extend_i32_u
+        (i32.or
+         (i32.rotr
+          (i32.and
+           (i32.wrap_i64
+            (local.get $tmp)
+           )
+           (i32.const 16711935)
+          )
+          (i32.const 8)
+         )
+         (i32.rotl
+          (i32.and
+           (i32.wrap_i64
+            (local.get $tmp)
+           )
+           (i32.const -16711936)
+          )
+          (i32.const 8)
+         )
         )
        )
       )
      )
     )
+    (return
+     (local.get $r0)
+    )
    )
-   (return
-    (local.get $r0)
+   (unreachable)
+  )
+  (global.set $fault_what
+   (i32.wrap_i64
+    (local.get $fault)
+   )
+  )
+  (global.set $fault_addr
+   (local.get $addr)
+  )
+  (global.set $fault_pc
+   (i32.wrap_i64
+    (i64.shr_u
+     (local.get $fault)
+     (i64.const 32)
+    )
    )
   )
   (unreachable)

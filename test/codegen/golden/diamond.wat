@@ -4,51 +4,71 @@
   (local $tmp i64)
   (local $stack_lo i64)
   (local $label i32)
-  (local.set $stack_lo
-   (global.get $stack_lo)
-  )
-  (block
-   (if
-    (i64.eq
-     (local.get $r1)
-     (i64.const 0)
+  (local $fault i64)
+  (block $trap
+   (local.set $stack_lo
+    (global.get $stack_lo)
+   )
+   (block
+    (if
+     (i64.eq
+      (local.get $r1)
+      (i64.const 0)
+     )
+     (then
+      (local.set $r0
+       (i64.const -1)
+      )
+      (return
+       (local.get $r0)
+      )
+     )
     )
-    (then
+    (block $B5
+     (if
+      (i64.gt_s
+       (local.get $r2)
+       (i64.const 10)
+      )
+      (then
+       (local.set $r0
+        (i64.const 2)
+       )
+       (br $B5)
+      )
+     )
      (local.set $r0
-      (i64.const -1)
+      (i64.const 1)
+     )
+     (br $B5)
+    )
+    (block
+     (local.set $r0
+      (i64.add
+       (local.get $r0)
+       (local.get $r2)
+      )
      )
      (return
       (local.get $r0)
      )
     )
    )
-   (block $B5
-    (if
-     (i64.gt_s
-      (local.get $r2)
-      (i64.const 10)
-     )
-     (then
-      (local.set $r0
-       (i64.const 2)
-      )
-      (br $B5)
-     )
-    )
-    (local.set $r0
-     (i64.const 1)
-    )
-    (br $B5)
+   (unreachable)
+  )
+  (global.set $fault_what
+   (i32.wrap_i64
+    (local.get $fault)
    )
-   (block
-    (local.set $r0
-     (i64.add
-      (local.get $r0)
-      (local.get $r2)
-     )
-    )
-    (return
-     (local.get $r0)
+  )
+  (global.set $fault_addr
+   (local.get $addr)
+  )
+  (global.set $fault_pc
+   (i32.wrap_i64
+    (i64.shr_u
+     (local.get $fault)
+     (i64.const 32)
     )
    )
   )

@@ -4,66 +4,83 @@
   (local $tmp i64)
   (local $stack_lo i64)
   (local $label i32)
-  (local.set $stack_lo
-   (global.get $stack_lo)
-  )
-  (block
-   (block
-    (local.set $r0
-     (i64.const 0)
-    )
-    (local.set $r2
-     (i64.const 64)
-    )
+  (local $fault i64)
+  (block $trap
+   (local.set $stack_lo
+    (global.get $stack_lo)
    )
-   (loop $L2
+   (block
     (block
      (local.set $r0
-      (i64.add
-       (local.get $r0)
-       (local.get $r2)
-      )
-     )
-     (local.set $r2
-      (i64.sub
-       (local.get $r2)
-       (i64.const 1)
-      )
-     )
-    )
-    (if
-     (i64.ne
-      (local.get $r2)
       (i64.const 0)
      )
-     (then
-      (block
-       (if
-        (i64.eqz
-         (global.get $budget)
-        )
-        (then
-         (call $fault
-          (i32.const 1)
-          (i32.const 4)
-          (i64.const 0)
-          (i32.const 0)
-         )
-         (unreachable)
-        )
-       )
-       (global.set $budget
-        (i64.sub
-         (global.get $budget)
-         (i64.const 1)
-        )
-       )
-      )
-      (br $L2)
+     (local.set $r2
+      (i64.const 64)
      )
     )
-    (return
-     (local.get $r0)
+    (loop $L2
+     (block
+      (local.set $r0
+       (i64.add
+        (local.get $r0)
+        (local.get $r2)
+       )
+      )
+      (local.set $r2
+       (i64.sub
+        (local.get $r2)
+        (i64.const 1)
+       )
+      )
+     )
+     (if
+      (i64.ne
+       (local.get $r2)
+       (i64.const 0)
+      )
+      (then
+       (block
+        (if
+         (i64.eqz
+          (global.get $budget)
+         )
+         (then
+          (local.set $fault
+           (i64.const 17179869185)
+          )
+          (br $trap)
+         )
+        )
+        (global.set $budget
+         (i64.sub
+          (global.get $budget)
+          (i64.const 1)
+         )
+        )
+       )
+       (br $L2)
+      )
+     )
+     (return
+      (local.get $r0)
+     )
+    )
+   )
+   (unreachable)
+  )
+  (global.set $fault_what
+   (i32.wrap_i64
+    (local.get $fault)
+   )
+  )
+  (global.set $fault_addr
+   (local.get $addr)
+  )
+  (global.set $fault_pc
+   (i32.wrap_i64
+    (i64.shr_u
+     (local.get $fault)
+     (i64.const 32)
     )
    )
   )

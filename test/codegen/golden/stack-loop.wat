@@ -4,56 +4,76 @@
   (local $tmp i64)
   (local $stack_lo i64)
   (local $label i32)
-  (local.set $stack_lo
-   (global.get $stack_lo)
-  )
-  (block
-   (block
-    (local.set $r0
-     (i64.const 0)
-    )
-    (local.set $r2
-     (i64.const 64)
-    )
+  (local $fault i64)
+  (block $trap
+   (local.set $stack_lo
+    (global.get $stack_lo)
    )
-   (loop $L2
+   (block
     (block
-     (i64.store align=1
-      (i32.add
-       (local.get $fp)
-       (i32.const -8)
-      )
-      (local.get $r2)
+     (local.set $r0
+      (i64.const 0)
      )
-     (local.set $r3
-      (i64.load align=1
+     (local.set $r2
+      (i64.const 64)
+     )
+    )
+    (loop $L2
+     (block
+      (i64.store align=1
        (i32.add
         (local.get $fp)
         (i32.const -8)
        )
-      )
-     )
-     (local.set $r0
-      (i64.add
-       (local.get $r0)
-       (local.get $r3)
-      )
-     )
-     (local.set $r2
-      (i64.sub
        (local.get $r2)
-       (i64.const 1)
+      )
+      (local.set $r3
+       (i64.load align=1
+        (i32.add
+         (local.get $fp)
+         (i32.const -8)
+        )
+       )
+      )
+      (local.set $r0
+       (i64.add
+        (local.get $r0)
+        (local.get $r3)
+       )
+      )
+      (local.set $r2
+       (i64.sub
+        (local.get $r2)
+        (i64.const 1)
+       )
       )
      )
-    )
-    (br_if $L2
-     (i64.ne
-      (local.get $r2)
-      (i64.const 0)
+     (br_if $L2
+      (i64.ne
+       (local.get $r2)
+       (i64.const 0)
+      )
+     )
+     (return
+      (local.get $r0)
      )
     )
-    (return
-     (local.get $r0)
+   )
+   (unreachable)
+  )
+  (global.set $fault_what
+   (i32.wrap_i64
+    (local.get $fault)
+   )
+  )
+  (global.set $fault_addr
+   (local.get $addr)
+  )
+  (global.set $fault_pc
+   (i32.wrap_i64
+    (i64.shr_u
+     (local.get $fault)
+     (i64.const 32)
     )
    )
   )
