@@ -76,3 +76,10 @@ export {
   type LoadObjectOptions, type PacketMeta,
 } from '../runtime/object.js';
 export { attachFilter, type AttachFilterOptions, type SocketFilter } from '../runtime/dgram.js';
+
+// Helpers, tail calls and workers
+export { STD_HELPER, type StandardHelperOptions } from '../runtime/helpers/standard.js';
+export type { HelperDefinition, CustomArg } from '../runtime/helpers/custom.js';
+export { MAX_TAIL_CALLS } from '../runtime/tailcall.js';
+export { WorkerPool, PoolProgram, type PoolOptions, type PoolLoadOptions } from '../runtime/workers/pool.js';
+export { BatchExecutionError, type PacketBatch, type PacketOptions } from '../runtime/filter.js';
