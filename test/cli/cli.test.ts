@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { conformanceDir } from '../../src/conformance/data.js';
 import { cli, ensureBuilt, ROOT } from './cli.js';
 
 const FILTER = join(ROOT, 'examples', 'ipv4_filter.s');
@@ -38,7 +39,7 @@ describe('asm and disasm', () => {
     const hex = join(dir, 'p.hex');
     writeFileSync(hex, 'b700000007000000 9500000000000000\n');
     expect(cli(['disasm', hex]).stdout).toBe('mov %r0, 7\nexit\n');
-    const data = cli(['disasm', '--pcs', join(ROOT, '..', 'shared', 'conformance', 'tests', 'lddw.data')]);
+    const data = cli(['disasm', '--pcs', join(conformanceDir(), 'tests', 'lddw.data')]);
     expect(data.status).toBe(0);
     expect(data.stdout).toMatch(/^\s*0: lddw %r0, 0x1122334455667788\n\s*2: exit\n$/);
   });
@@ -63,7 +64,7 @@ describe('run', () => {
   });
 
   it('uses a .data file\'s own memory and prints JSON with --json', () => {
-    const r = cli(['run', '--json', join(ROOT, '..', 'shared', 'conformance', 'tests', 'ldxb.data')]);
+    const r = cli(['run', '--json', join(conformanceDir(), 'tests', 'ldxb.data')]);
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout) as { result: string; mem: string };
     expect(out.result).toBe('0x11');
