@@ -16,7 +16,7 @@
 
 import { ExecutionError, InternalError } from '../src/errors.js';
 import {
-  MAX_CALL_DEPTH, STACK_SIZE, UnwindSignal, type ExecRequest, type Executable, type HelperFn, type HelperTable, type Region,
+  MAX_CALL_DEPTH, STACK_SIZE, UnwindSignal, describeValue, validateRequest, type ExecRequest, type Executable, type HelperFn, type HelperTable, type Region,
 } from '../src/exec.js';
 import { ACCESS_SIZES, BIND_SLOTS_AT, F, G, REGION_SLOTS, TRAPS, helperImport, slotParams, type RegionChecks } from './frame.js';
 import type { CompileStats } from './translate.js';
@@ -93,21 +93,16 @@ function callHelper(req: ExecRequest, f: HelperFn | undefined, id: bigint | numb
   let r: unknown;
   try {
     r = f(BigInt.asUintN(64, a[0]), BigInt.asUintN(64, a[1]), BigInt.asUintN(64, a[2]), BigInt.asUintN(64, a[3]), BigInt.asUintN(64, a[4]), { memory: req.memory, pc, request: req });
-    if (typeof r !== 'bigint') throw new TypeError(`returned ${describe(r)}, not a bigint`);
+    if (typeof r !== 'bigint') throw new TypeError(`returned ${describeValue(r)}, not a bigint`);
   } catch (e) {
     if (e instanceof UnwindSignal) {
-      if (typeof e.r0 !== 'bigint') throw new ExecutionError('helper_failed', `helper ${id} unwound with ${describe(e.r0)}, not a bigint`, pc);
+      if (typeof e.r0 !== 'bigint') throw new ExecutionError('helper_failed', `helper ${id} unwound with ${describeValue(e.r0)}, not a bigint`, pc);
       throw e;
     }
     if (e instanceof ExecutionError) throw e;
-    throw new ExecutionError('helper_failed', `helper ${id} failed: ${describe(e)}`, pc, { cause: e });
+    throw new ExecutionError('helper_failed', `helper ${id} failed: ${describeValue(e)}`, pc, { cause: e });
   }
   return BigInt.asIntN(64, r);
-}
-
-function describe(x: unknown): string {
-  if (x instanceof Error) return x.message;
-  return typeof x === 'bigint' ? `${x}n` : `${typeof x} ${String(x)}`;
 }
 
 /**
@@ -481,9 +476,9 @@ function pushSlot(args: number[], r: Region | undefined, checks: RegionChecks): 
 }
 
 /**
- * Rejects malformed requests with the interpreter's checks (an `InternalError`: the host is at fault, not the
- * program). Beyond agreeing with the interpreter, this is what makes the compiled checks sound: the stack,
- * every region and the packet lie inside the memory, so an access that passes them never traps.
+ * Rejects malformed requests with `validateRequest` (src/exec.ts), the checks both engines share. This is what
+ * makes the compiled checks sound: the stack, every region and the packet lie inside the memory, so an access
+ * that passes them never traps. Returns the memory size it checked against, for the next call.
  */
 function checkRequest(req: ExecRequest, memory: WebAssembly.Memory, knownSize: number): number {
   if (req.memory !== memory) throw new InternalError('a JIT-compiled program must run on the memory it was compiled for');
@@ -494,20 +489,6 @@ function checkRequest(req: ExecRequest, memory: WebAssembly.Memory, knownSize: n
   for (const r of req.regions) if (r.end > end) end = r.end;
   if (req.packet && req.packet.start + req.packet.length > end) end = req.packet.start + req.packet.length;
   if (!(end <= size)) size = memory.buffer.byteLength;
-  const inMemory = (start: number, end: number): boolean =>
-    Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start <= end && end <= size;
-  if (!inMemory(req.stackBase, req.stackBase + STACK_SIZE)) {
-    throw new InternalError(`invalid request: stack at ${req.stackBase} is outside the ${size}-byte memory`);
-  }
-  for (const r of req.regions) {
-    if (!inMemory(r.start, r.end)) throw new InternalError(`invalid request: region ${r.name} [${r.start}, ${r.end}) is outside the ${size}-byte memory`);
-  }
-  if (req.packet && !inMemory(req.packet.start, req.packet.start + req.packet.length)) {
-    throw new InternalError(`invalid request: packet at ${req.packet.start} (+${req.packet.length}) is outside the ${size}-byte memory`);
-  }
-  const budget = req.budget;
-  if (budget !== undefined && !(Number.isSafeInteger(budget) && budget >= 0)) {
-    throw new InternalError(`invalid request: budget ${budget} is not a non-negative integer`);
-  }
+  validateRequest(req, size);
   return size;
 }

@@ -14,6 +14,8 @@
  * Not here: the memory layout and allocation (runtime/), maps, the helper implementations.
  */
 
+import { InternalError } from './errors.js';
+
 /** Bytes of stack per eBPF function frame (Linux's MAX_BPF_STACK). */
 export const STACK_FRAME_SIZE = 512;
 /** Maximum call depth, frames included the entry function (Linux's MAX_CALL_FRAMES). */
@@ -108,4 +110,35 @@ export function u64(x: bigint | number): bigint {
 export interface Executable {
   /** Runs once and returns r0 as u64. Throws `ExecutionError` on a fault; never leaves the memory regions. */
   run(req: ExecRequest): bigint;
+}
+
+/**
+ * Rejects a malformed request the same way in both engines (an `InternalError`: the host is at fault, not the
+ * program): the stack, every region and the packet must lie inside the `size` bytes of memory, and the budget
+ * must be a non-negative integer. The engines rely on it: an access that passes their region checks then never
+ * reads or writes outside the memory.
+ */
+export function validateRequest(req: ExecRequest, size: number): void {
+  const inMemory = (start: number, end: number): boolean =>
+    Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start <= end && end <= size;
+  if (!inMemory(req.stackBase, req.stackBase + STACK_SIZE)) {
+    throw new InternalError(`invalid request: stack at ${req.stackBase} is outside the ${size}-byte memory`);
+  }
+  for (const r of req.regions) {
+    if (!inMemory(r.start, r.end)) throw new InternalError(`invalid request: region ${r.name} [${r.start}, ${r.end}) is outside the ${size}-byte memory`);
+  }
+  const packet = req.packet;
+  if (packet && !(inMemory(packet.start, packet.start + packet.length) && packet.length <= 0x7fff_ffff)) {
+    throw new InternalError(`invalid request: packet at ${packet.start} (+${packet.length}) is outside the ${size}-byte memory`);
+  }
+  const budget = req.budget;
+  if (budget !== undefined && !(Number.isSafeInteger(budget) && budget >= 0)) {
+    throw new InternalError(`invalid request: budget ${budget} is not a non-negative integer`);
+  }
+}
+
+/** A thrown or returned value in words, for `helper_failed` messages (both engines word them alike). */
+export function describeValue(x: unknown): string {
+  if (x instanceof Error) return x.message;
+  return typeof x === 'bigint' ? `${x}n` : `${typeof x} ${String(x)}`;
 }

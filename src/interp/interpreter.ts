@@ -36,7 +36,7 @@
 
 import { ExecutionError, InternalError } from '../errors.js';
 import {
-  STACK_SIZE, UnwindSignal, frameTop,
+  STACK_SIZE, UnwindSignal, frameTop, describeValue, validateRequest,
   type ExecRequest, type Executable, type Region,
 } from '../exec.js';
 import type { AluOp } from '../isa/insn.js';
@@ -65,11 +65,6 @@ const enum Access { Load, Store, Atomic }
 const hex = (n: number | bigint): string => '0x' + n.toString(16);
 
 /** Describes a value that may not be a bigint, for messages about misbehaving helpers. */
-function describe(x: unknown): string {
-  if (x instanceof Error) return x.message;
-  return typeof x === 'bigint' ? `${x}n` : `${typeof x} ${String(x)}`;
-}
-
 /**
  * The fast interpreter. Construct once per program (pre-decodes), run many times; runs may nest (a helper may
  * run another program, or this one).
@@ -117,25 +112,10 @@ export class Interpreter implements Executable {
 
   /** Validates the request, takes a machine array, sets up registers and state, and drives the loop. */
   private start(req: ExecRequest, machine: Machine): { r0: bigint; steps: number } {
-    const size = req.memory.buffer.byteLength;
-    const inMemory = (start: number, end: number): boolean =>
-      Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start <= end && end <= size;
     // The loop indexes the memory with any address inside the stack or a cached region: those must be real
     // memory, or a view would throw a RangeError mid-run. Memory only grows, so checking once per run suffices.
-    if (!inMemory(req.stackBase, req.stackBase + STACK_SIZE)) {
-      throw new InternalError(`invalid request: stack at ${req.stackBase} is outside the ${size}-byte memory`);
-    }
-    for (const r of req.regions) {
-      if (!inMemory(r.start, r.end)) throw new InternalError(`invalid request: region ${r.name} [${r.start}, ${r.end}) is outside the ${size}-byte memory`);
-    }
-    const packet = req.packet;
-    if (packet && !(inMemory(packet.start, packet.start + packet.length) && packet.length <= 0x7fff_ffff)) {
-      throw new InternalError(`invalid request: packet at ${packet.start} (+${packet.length}) is outside the ${size}-byte memory`);
-    }
-    const budget = req.budget;
-    if (budget !== undefined && !(Number.isSafeInteger(budget) && budget >= 0)) {
-      throw new InternalError(`invalid request: budget ${budget} is not a non-negative integer`);
-    }
+    validateRequest(req, req.memory.buffer.byteLength);
+    const { budget, packet } = req;
 
     // The arena is shared by every run. A run that starts while another is suspended in a helper call (a
     // nested run) saves the outer run's header words and puts the outer program's code back when it ends.
@@ -386,18 +366,18 @@ export class Interpreter implements Executable {
     let v: bigint;
     try {
       const ret: unknown = fn(fromHalves(M[2], M[3]), fromHalves(M[4], M[5]), fromHalves(M[6], M[7]), fromHalves(M[8], M[9]), fromHalves(M[10], M[11]), { memory: req.memory, pc: slot, request: req });
-      if (typeof ret !== 'bigint') throw new TypeError(`returned ${describe(ret)}, not a bigint`);
+      if (typeof ret !== 'bigint') throw new TypeError(`returned ${describeValue(ret)}, not a bigint`);
       v = BigInt.asUintN(64, ret);
     } catch (e) {
       if (e instanceof UnwindSignal) {
-        if (typeof e.r0 !== 'bigint') throw new ExecutionError('helper_failed', `helper ${id} unwound with ${describe(e.r0)}, not a bigint`, slot);
+        if (typeof e.r0 !== 'bigint') throw new ExecutionError('helper_failed', `helper ${id} unwound with ${describeValue(e.r0)}, not a bigint`, slot);
         v = BigInt.asUintN(64, e.r0);
         M[0] = loHalf(v);
         M[1] = hiHalf(v);
         return true;
       }
       if (e instanceof ExecutionError) throw e;
-      throw new ExecutionError('helper_failed', `helper ${id} failed: ${describe(e)}`, slot, { cause: e });
+      throw new ExecutionError('helper_failed', `helper ${id} failed: ${describeValue(e)}`, slot, { cause: e });
     }
     M[0] = loHalf(v);
     M[1] = hiHalf(v);
