@@ -19,6 +19,7 @@
  */
 
 import { InternalError, type ExecutionErrorCode } from '../src/errors.js';
+import type { WasmHelperShape } from '../src/exec.js';
 import type { Reg } from '../src/isa/insn.js';
 import type { Program } from '../src/isa/program.js';
 import type { Expr, ValType, WasmBuilder } from './binaryen.js';
@@ -143,6 +144,11 @@ export const G = {
   faultPc: 'fault_pc',
   faultWhat: 'fault_what',
   faultAddr: 'fault_addr',
+  /**
+   * i32, declared (and exported) only by modules that check a helper's pointer arguments inline
+   * (lower-call.ts): the size of a failed access whose size is not a constant, which `fault_what` then leaves 0.
+   */
+  faultSize: 'fault_size',
 } as const;
 
 // --- imports and internal functions ------------------------------------------------------------------------------
@@ -176,6 +182,14 @@ export const F = {
 /** Import name of helper `id` (`(pc i32, r1..r5 i64) -> i64`). */
 export function helperImport(id: number): string {
   return `helper_${id >>> 0}`;
+}
+/** Import name of helper `id`'s WebAssembly form (src/exec.ts, `WasmHelper`): `(i64 × params) -> i64`. */
+export function wasmHelperImport(id: number): string {
+  return `whelper_${id >>> 0}`;
+}
+/** Import name of the key or value size function of helper `id`'s WebAssembly form: `(map i64) -> i32`. */
+export function wasmSizeImport(id: number, size: 'key' | 'value'): string {
+  return `whelper_${id >>> 0}_${size}_size`;
 }
 /** Params of a helper import. */
 export const HELPER_PARAMS: readonly ValType[] = ['i32', 'i64', 'i64', 'i64', 'i64', 'i64'];
@@ -253,6 +267,8 @@ export interface LowerOptions {
   readonly proven: (pc: number) => boolean;
   /** How to structure control flow (see {@link ControlFlow}). */
   readonly controlFlow: ControlFlow;
+  /** Helpers called as imported WebAssembly functions, by id (src/exec.ts, `WasmHelper`); the rest go through JS. */
+  readonly wasmHelpers: ReadonlyMap<number, WasmHelperShape>;
 }
 
 /** What lowering one eBPF function needs: the builder, register access, faults. */
@@ -266,6 +282,10 @@ export class StateUse {
   readonly spans: { readonly rd: Set<number>; readonly wr: Set<number> } = { rd: new Set(), wr: new Set() };
   /** Whether some legacy packet load reads `pkt_lo` / `pkt_len`. */
   packet = false;
+  /** Whether some fault sets `fault_size` ({@link FnContext.faultSized}). */
+  faultSize = false;
+  /** Size functions of WebAssembly helpers that some inline check calls (imports, `wasmSizeImport`). */
+  readonly wasmSizes = new Set<string>();
 
   /** The slot globals of `kind` slot `k` that some check reads. */
   slotGlobals(checks: RegionChecks, kind: 'rd' | 'wr', k: number): string[] {
@@ -366,6 +386,17 @@ export class FnContext {
       out.push(b.setLocal(L_FAULT, b.i64.const((BigInt(pc) << 32n) | BigInt(what))), b.br(TRAP_LABEL));
     }
     return b.block(out);
+  }
+
+  /**
+   * A memory fault whose size is known only at run time (`size`, i32, at most 2^31): as {@link fault} with size 0
+   * in `fault_what`, the size in `fault_size`.
+   *
+   *     (global.set $fault_size size) <fault kind pc addr>
+   */
+  faultSized(kind: 'mem_load' | 'mem_store', pc: number, addr: Expr, size: Expr): Expr {
+    this.use.faultSize = true;
+    return this.b.block([this.b.setGlobal(G.faultSize, size), this.fault(kind, pc, addr)]);
   }
 
   /**

@@ -17,8 +17,9 @@
 import { ExecutionError, InternalError } from '../src/errors.js';
 import {
   MAX_CALL_DEPTH, STACK_SIZE, UnwindSignal, describeValue, validateRequest, type ExecRequest, type Executable, type HelperFn, type HelperTable, type Region,
+  type WasmHelper,
 } from '../src/exec.js';
-import { ACCESS_SIZES, BIND_SLOTS_AT, F, G, REGION_SLOTS, TRAPS, helperImport, slotParams, type RegionChecks } from './frame.js';
+import { ACCESS_SIZES, BIND_SLOTS_AT, F, G, REGION_SLOTS, TRAPS, helperImport, slotParams, wasmHelperImport, wasmSizeImport, type RegionChecks } from './frame.js';
 import type { CompileStats } from './translate.js';
 
 /** The request of the run an instance is executing (read by the imports, only on their slow paths). */
@@ -42,10 +43,17 @@ interface TrapRecord {
   readonly pc: WebAssembly.Global;
   readonly what: WebAssembly.Global;
   readonly addr: WebAssembly.Global;
+  /** The size of a failed access whose size was not a constant (modules that check helper pointers only). */
+  readonly size: WebAssembly.Global | undefined;
 }
 
 function trapRecord(ex: WebAssembly.Exports): TrapRecord {
-  return { pc: ex[G.faultPc] as WebAssembly.Global, what: ex[G.faultWhat] as WebAssembly.Global, addr: ex[G.faultAddr] as WebAssembly.Global };
+  return {
+    pc: ex[G.faultPc] as WebAssembly.Global,
+    what: ex[G.faultWhat] as WebAssembly.Global,
+    addr: ex[G.faultAddr] as WebAssembly.Global,
+    size: ex[G.faultSize] as WebAssembly.Global | undefined,
+  };
 }
 
 /**
@@ -60,7 +68,7 @@ function afterThrow(e: unknown, traps: TrapRecord, request: () => ExecRequest): 
   traps.pc.value = -1;
   const what = traps.what.value as number;
   const kind = TRAPS[what & 0xff];
-  const size = what >>> 8;
+  const size = what >>> 8 || ((traps.size?.value as number | undefined) ?? 0);
   switch (kind) {
     case 'pkt_abort':
       return 0n;
@@ -137,8 +145,11 @@ function faultError(req: ExecRequest, c: Exclude<(typeof TRAPS)[number], 'mem_lo
   }
 }
 
-/** The imports of a generated module, bound to one instance's state. */
-function makeImports(memory: WebAssembly.Memory, helperIds: readonly number[], state: HostState): WebAssembly.Imports {
+/**
+ * The imports of a generated module, bound to one instance's state: the JS side of helpers, `callx` and the
+ * region search, and the WebAssembly helpers as they are (a call from the module to them never enters JS).
+ */
+function makeImports(memory: WebAssembly.Memory, source: JitModules, state: HostState): WebAssembly.Imports {
   const env: Record<string, WebAssembly.ImportValue> = {
     memory,
     [F.memMiss]: (addr: bigint, size: number, write: number, pc: number): void => {
@@ -152,7 +163,12 @@ function makeImports(memory: WebAssembly.Memory, helperIds: readonly number[], s
       return callHelper(req, f, v, pc, [a1, a2, a3, a4, a5]);
     },
   };
-  for (const id of helperIds) {
+  for (const [id, w] of source.wasmHelpers) {
+    env[wasmHelperImport(id)] = w.fn;
+    if (w.keySize !== undefined) env[wasmSizeImport(id, 'key')] = w.keySize;
+    if (w.valueSize !== undefined) env[wasmSizeImport(id, 'value')] = w.valueSize;
+  }
+  for (const id of source.helperIds) {
     env[helperImport(id)] = (pc: number, a1: bigint, a2: bigint, a3: bigint, a4: bigint, a5: bigint): bigint => {
       const req = current(state);
       return callHelper(req, req.helpers.get(id), id, pc, [a1, a2, a3, a4, a5]);
@@ -171,8 +187,22 @@ export interface Variant {
 export interface JitModules {
   /** Builds the module of a variant synchronously (Binaryen is loaded by then). */
   readonly build: (variant: Variant) => WebAssembly.Module;
-  /** Helper ids the modules import. */
+  /** Helper ids the modules import as JS functions. */
   readonly helperIds: readonly number[];
+  /**
+   * Helpers the modules import as WebAssembly functions (src/exec.ts, `WasmHelper`), bound when the program was
+   * compiled: a run's `ExecRequest.helpers` does not replace them.
+   */
+  readonly wasmHelpers: ReadonlyMap<number, WasmHelper>;
+  readonly stats: CompileStats;
+}
+
+/** Compiled modules of a program, as {@link JitExecutable.compiled} gives them to another thread. */
+export interface CompiledJit {
+  readonly modules: readonly { readonly variant: Variant; readonly module: WebAssembly.Module }[];
+  /** Helpers the modules import as JS functions, and as WebAssembly functions (`JitModules`). */
+  readonly helperIds: readonly number[];
+  readonly wasmHelperIds: readonly number[];
   readonly stats: CompileStats;
 }
 
@@ -202,6 +232,20 @@ export class JitExecutable implements Executable {
     return this.source.stats;
   }
 
+  /**
+   * The compiled modules of `variants` (built now if need be) and what instantiating them needs, for another
+   * thread over the same memory: `WebAssembly.Module` is structured-cloneable, so a worker instantiates it with
+   * its own helpers instead of translating again (compile.ts, `jitFromCompiled`).
+   */
+  compiled(variants: readonly Variant[]): CompiledJit {
+    return {
+      modules: variants.map((variant) => ({ variant, module: this.module(variant) })),
+      helperIds: this.source.helperIds,
+      wasmHelperIds: [...this.source.wasmHelpers.keys()],
+      stats: this.source.stats,
+    };
+  }
+
   /** The module of `variant`, built on first need. */
   private module(variant: Variant): WebAssembly.Module {
     const k = variantIndex(variant.budget, variant.regionChecks);
@@ -221,7 +265,7 @@ export class JitExecutable implements Executable {
    * memory and drives it.
    */
   packetEngine(budget: boolean): PacketEngine {
-    return new JitPacketEngine(this.memory, this.module({ budget, regionChecks: 'slots' }), this.source.helperIds);
+    return new JitPacketEngine(this.memory, this.module({ budget, regionChecks: 'slots' }), this.source);
   }
 
   private instance(budget: boolean, checks: RegionChecks, depth: number): JitInstance {
@@ -230,7 +274,7 @@ export class JitExecutable implements Executable {
     if (inst === undefined) {
       const module = this.module({ budget, regionChecks: checks });
       const state: JitInstance['state'] = { req: undefined };
-      const wasm = new WebAssembly.Instance(module, makeImports(this.memory, this.source.helperIds, state));
+      const wasm = new WebAssembly.Instance(module, makeImports(this.memory, this.source, state));
       inst = { bind: wasm.exports[F.bind] as BindFn, run: wasm.exports[F.run] as EntryFn, state, traps: trapRecord(wasm.exports), bound: undefined };
       pool[depth] = inst;
     }
@@ -326,7 +370,7 @@ class JitPacketEngine implements PacketEngine {
   /** The last request built for the imports, and the packet it describes. */
   private cached: { start: number; length: number; req: ExecRequest } | undefined;
 
-  constructor(private readonly memory: WebAssembly.Memory, module: WebAssembly.Module, helperIds: readonly number[]) {
+  constructor(private readonly memory: WebAssembly.Memory, module: WebAssembly.Module, source: JitModules) {
     // The imports only read the request on their slow paths (helpers): built then, from the binding.
     const engine = this;
     const state: HostState = {
@@ -334,7 +378,7 @@ class JitPacketEngine implements PacketEngine {
         return engine.request();
       },
     };
-    const ex = new WebAssembly.Instance(module, makeImports(memory, helperIds, state)).exports;
+    const ex = new WebAssembly.Instance(module, makeImports(memory, source, state)).exports;
     this.traps = trapRecord(ex);
     this.bindFn = ex[F.bind] as BindFn;
     this.one = ex[F.runPacket] as (len: number) => number;

@@ -1,5 +1,6 @@
 /**
- * Lowering of calls and returns (RFC 9669 section 4.3.1): helper calls (imported JS functions), `callx`
+ * Lowering of calls and returns (RFC 9669 section 4.3.1): helper calls (imported JS functions, or the
+ * WebAssembly functions of helpers that have that form, called directly), `callx`
  * (helper id in a register), bpf-to-bpf local calls (a direct Wasm call), `exit`, and the budget check that
  * taken back-edges and local calls share.
  *
@@ -12,10 +13,11 @@
  * Not here: the JS side of helpers (host.ts), the branch structure (relooper.ts).
  */
 
-import { STACK_FRAME_SIZE } from '../src/exec.js';
-import type { CallInsn, CallxInsn } from '../src/isa/insn.js';
+import { STACK_FRAME_SIZE, type WasmHelperShape } from '../src/exec.js';
+import type { CallInsn, CallxInsn, Reg } from '../src/isa/insn.js';
 import type { Expr } from './binaryen.js';
-import { F, G, L_FP, L_STACK_LO, fnName, helperImport, type FnContext } from './frame.js';
+import { F, G, L_ADDR, L_FP, L_STACK_LO, L_TMP, fnName, helperImport, wasmHelperImport, wasmSizeImport, type FnContext } from './frame.js';
+import { checkRange } from './lower-mem.js';
 
 const ARG_REGS = [1, 2, 3, 4, 5] as const;
 
@@ -54,9 +56,12 @@ export function lowerCall(ctx: FnContext, insn: CallInsn): Expr {
   const b = ctx.b;
   const t = insn.target;
   switch (t.kind) {
-    case 'helper':
+    case 'helper': {
+      const wasm = ctx.options.wasmHelpers.get(t.id);
+      if (wasm !== undefined) return lowerWasmHelperCall(ctx, insn.pc, t.id, wasm);
       // A helper may write anywhere it is given a pointer to, the stack included: mark it dirty.
       return b.block([ctx.markDirty(), ctx.set(0, b.call(helperImport(t.id), [b.i32.const(insn.pc), ...ARG_REGS.map((r) => ctx.get(r))], 'i64'))]);
+    }
     case 'btf':
       // Kernel functions are not supported; like the interpreter, executing such a call faults (loading does not).
       return ctx.fault('unknown_helper', insn.pc, b.i64.const(BigInt(t.id)));
@@ -77,6 +82,37 @@ export function lowerCall(ctx: FnContext, insn: CallInsn): Expr {
       ]);
     }
   }
+}
+
+/**
+ * A call of a helper's WebAssembly form (src/exec.ts, `WasmHelper`: the map module's exports): no JS on the way.
+ * Its pointer arguments are checked inline first, as the helper's JS form checks them, unless the verifier
+ * proved the call's arguments (`proven`); a size the helper's size function gives as negative (a bad map handle)
+ * checks nothing, and the helper then fails without touching memory.
+ *
+ *     (global.set $dirty (i32.const 1))
+ *     (local.set $tmp (i64.extend_i32_s (call $whelper_1_key_size $r1)))        ;; each check
+ *     (local.set $addr $r2)
+ *     (if (i64.gt_s $tmp (i64.const 0)) (then <checkRange (lower-mem.ts)>))
+ *     (local.set $r0 (call $whelper_1 $r1 $r2))
+ */
+function lowerWasmHelperCall(ctx: FnContext, pc: number, id: number, wasm: WasmHelperShape): Expr {
+  const b = ctx.b;
+  const out: Expr[] = [ctx.markDirty()];
+  if (!ctx.options.proven(pc)) {
+    for (const c of wasm.checks) {
+      const size = wasmSizeImport(id, c.size);
+      ctx.use.wasmSizes.add(size);
+      out.push(
+        b.setLocal(L_TMP, b.i64.extend_s(b.call(size, [ctx.get(1)], 'i32'))),
+        b.setLocal(L_ADDR, ctx.get(c.reg)),
+        b.if(b.i64.gt_s(b.getLocal(L_TMP, 'i64'), b.i64.const(0n)), checkRange(ctx, pc, c.write)),
+      );
+    }
+  }
+  const args = Array.from({ length: wasm.params }, (_, i) => ctx.get((i + 1) as Reg));
+  out.push(ctx.set(0, b.call(wasmHelperImport(id), args, 'i64')));
+  return b.block(out);
 }
 
 /**

@@ -369,3 +369,39 @@ export function buildMemSlow(b: WasmBuilder): void {
   ];
   b.addFunction(F.memSlow, ['i64', 'i64', 'i32', 'i32'], 'none', [], b.block(body), ['addr', 'size', 'write', 'pc']);
 }
+
+/**
+ * Checks a helper's pointer argument (lower-call.ts): `[$addr, $addr + $tmp)`, the size in `$tmp` known only at
+ * run time (1 <= size < 2^31), against the region slots (each: first and last byte in it; the first being in a
+ * slot puts the address below 2^32, so adding the size cannot wrap) and the stack, faulting as an access of
+ * that size would (`mem_load` / `mem_store`, with the size in `fault_size`). The `cache` variant checks the
+ * stack, then calls `mem_slow`.
+ *
+ *     (if (i32.and (i64.lt_u (i64.sub $addr (global.get $rd0_lo)) (global.get $rd0_span1))
+ *                  (i64.lt_u (i64.sub (i64.add $addr (i64.sub $tmp (i64.const 1))) (global.get $rd0_lo)) (global.get $rd0_span1)))
+ *       (then) (else <slots 1..3 alike, innermost:
+ *         (if <not both ends in [stack_lo, stack_lo + 4096)> (then <fault mem_load pc $addr, fault_size $tmp>)
+ *           [(else (global.set $dirty (i32.const 1)))])>))                                    ;; writes
+ */
+export function checkRange(ctx: FnContext, pc: number, write: boolean): Expr {
+  const b = ctx.b;
+  const i64 = b.i64;
+  const addr = (): Expr => b.getLocal(L_ADDR, 'i64');
+  const last = (): Expr => i64.add(addr(), i64.sub(b.getLocal(L_TMP, 'i64'), i64.const(1n)));
+  const within = (lo: () => Expr, len: () => Expr): Expr =>
+    b.i32.and(i64.lt_u(i64.sub(addr(), lo()), len()), i64.lt_u(i64.sub(last(), lo()), len()));
+  const stackLo = (): Expr => b.getLocal(L_STACK_LO, 'i64');
+  const notStack = (): Expr => b.i32.eqz(within(stackLo, () => i64.const(BigInt(STACK_SIZE))));
+  if (ctx.options.regionChecks === 'cache') {
+    return b.if(notStack(), b.call(F.memSlow, [addr(), b.getLocal(L_TMP, 'i64'), b.i32.const(write ? 1 : 0), b.i32.const(pc)], 'none'));
+  }
+  ctx.use.spans[write ? 'wr' : 'rd'].add(1);
+  const miss = ctx.faultSized(write ? 'mem_store' : 'mem_load', pc, addr(), b.i32.wrap(b.getLocal(L_TMP, 'i64')));
+  let check = write ? b.if(notStack(), miss, ctx.markDirty()) : b.if(notStack(), miss);
+  for (let k = REGION_SLOTS - 1; k >= 0; k--) {
+    const lo = (): Expr => b.getGlobal(write ? G.wrLo(k) : G.rdLo(k), 'i64');
+    const len = (): Expr => b.getGlobal(write ? G.wrSpan(k, 1) : G.rdSpan(k, 1), 'i64');
+    check = b.if(within(lo, len), b.nop(), check);
+  }
+  return check;
+}

@@ -5,6 +5,7 @@
  *
  *     (import "env" "memory" (memory 1 [65536 shared]))
  *     [(import "env" "mem_miss" ...)] [callx, helper_<id> ...]   ;; mem_miss: `cache` variant only
+ *     [(import "env" "whelper_<id>" ...) (import "env" "whelper_<id>_key_size" ...) ...]   ;; WebAssembly helpers
  *     (global $stack_lo i64) (global $rd0_lo i64) ...           ;; per-run state, set by the entries
  *     (global $fault_pc (export "fault_pc") i32) ...              ;; what a trap means (frame.ts, TRAPS)
  *     (func $mem_slow ...)                                        ;; `cache` variant: the slot search
@@ -23,13 +24,13 @@
  */
 
 import { InternalError, InvalidProgramError, assertNever } from '../src/errors.js';
-import { STACK_SIZE } from '../src/exec.js';
+import { STACK_SIZE, type WasmHelperShape } from '../src/exec.js';
 import type { Insn, Reg } from '../src/isa/insn.js';
 import type { Program } from '../src/isa/program.js';
 import { WasmBuilder, binaryenLoaded, loadBinaryen, type Expr } from './binaryen.js';
 import {
   ACCESS_SIZES, BIND_SLOTS_AT, ENTRY_PARAMS, F, L_ADDR, L_FAULT, StateUse, TRAP_LABEL, bindParams, slotGlobals, FN_LOCAL_NAMES, FN_PARAMS, FN_VARS, FnContext, G, HELPER_PARAMS, L_FP, L_R10,
-  L_STACK_LO, REGION_SLOTS, fnName, helperImport, type ControlFlow, type LowerOptions, type RegionChecks,
+  L_STACK_LO, REGION_SLOTS, fnName, helperImport, wasmHelperImport, type ControlFlow, type LowerOptions, type RegionChecks,
 } from './frame.js';
 import { lowerAlu, lowerEndian, lowerLddw, lowerMovsx, lowerNeg } from './lower-alu.js';
 import { lowerCall, lowerCallx, lowerExit } from './lower-call.js';
@@ -78,6 +79,11 @@ export interface TranslateOptions {
   readonly controlFlow?: ControlFlow;
   /** Also return the module as text (WAT). Default false. */
   readonly wat?: boolean;
+  /**
+   * Helpers to call as imported WebAssembly functions (src/exec.ts, `WasmHelper`), by id: each called one is
+   * imported as `whelper_<id>` (with its size functions), its pointers checked inline. Default: none.
+   */
+  readonly wasmHelpers?: ReadonlyMap<number, WasmHelperShape>;
 }
 
 /** Statistics of one translation, for the CLI and the benchmarks. */
@@ -107,8 +113,10 @@ export interface TranslateResult {
   readonly wasm: Uint8Array;
   /** The module as text, when asked for. */
   readonly wat?: string;
-  /** Helper ids called directly (each is an import `helper_<id>`), ascending. */
+  /** Helper ids called through JS (each is an import `helper_<id>`), ascending. */
   readonly helperIds: readonly number[];
+  /** Helper ids called as WebAssembly functions (imports `whelper_<id>...`: {@link TranslateOptions.wasmHelpers}), ascending. */
+  readonly wasmHelperIds: readonly number[];
   readonly stats: CompileStats;
 }
 
@@ -143,8 +151,11 @@ export function translateSync(program: Program, options: TranslateOptions = {}):
     budget: options.budget ?? false,
     proven: proven === undefined ? () => false : typeof proven === 'function' ? proven : (pc) => proven.has(pc),
     controlFlow: options.controlFlow ?? 'auto',
+    wasmHelpers: options.wasmHelpers ?? NO_WASM_HELPERS,
   };
-  const helperIds = [...new Set(program.insns.flatMap((i) => (i.kind === 'call' && i.target.kind === 'helper' ? [i.target.id] : [])))].sort((a, b) => a - b);
+  const calledIds = [...new Set(program.insns.flatMap((i) => (i.kind === 'call' && i.target.kind === 'helper' ? [i.target.id] : [])))].sort((a, b) => a - b);
+  const helperIds = calledIds.filter((id) => !lowerOptions.wasmHelpers.has(id));
+  const wasmHelperIds = calledIds.filter((id) => lowerOptions.wasmHelpers.has(id));
   const callees = new Set(program.insns.flatMap((i) => (i.kind === 'call' && i.target.kind === 'local' ? [i.target.pc] : [])));
 
   const b = new WasmBuilder({ sharedMemory: options.shared ?? false, localNames: options.wat ?? false });
@@ -153,6 +164,10 @@ export function translateSync(program: Program, options: TranslateOptions = {}):
     if (lowerOptions.regionChecks === 'cache') b.addFunctionImport(F.memMiss, ['i64', 'i32', 'i32', 'i32'], 'none');
     if (program.insns.some((i) => i.kind === 'callx')) b.addFunctionImport(F.callx, ['i32', 'i64', ...HELPER_PARAMS.slice(1)], 'i64');
     for (const id of helperIds) b.addFunctionImport(helperImport(id), HELPER_PARAMS, 'i64');
+    for (const id of wasmHelperIds) {
+      const w = lowerOptions.wasmHelpers.get(id)!;
+      b.addFunctionImport(wasmHelperImport(id), Array.from({ length: w.params }, () => 'i64' as const), 'i64');
+    }
 
     const cache = lowerOptions.regionChecks === 'cache';
     b.addGlobal(G.stackLo, 'i64', 0);
@@ -189,6 +204,12 @@ export function translateSync(program: Program, options: TranslateOptions = {}):
       for (const kind of ['rd', 'wr'] as const) for (const g of use.slotGlobals(lowerOptions.regionChecks, kind, k)) b.addGlobal(g, 'i64', 0);
     }
     if (use.packet) for (const g of [G.pktLo, G.pktLen]) b.addGlobal(g, 'i64', 0);
+    // The size functions of the WebAssembly helpers whose checks some call kept (not proven).
+    for (const name of use.wasmSizes) b.addFunctionImport(name, ['i64'], 'i32');
+    if (use.faultSize) {
+      b.addGlobal(G.faultSize, 'i32', 0);
+      b.addGlobalExport(G.faultSize);
+    }
     buildBind(b, lowerOptions, use);
     buildEntry(b, lowerOptions, use);
     if (!cache) buildPacketEntries(b, lowerOptions, use, frameStoreLow);
@@ -212,7 +233,7 @@ export function translateSync(program: Program, options: TranslateOptions = {}):
       passes: [...passes],
       wasmBytes: wasm.length,
     };
-    return { wasm, wat, helperIds, stats };
+    return { wasm, wat, helperIds, wasmHelperIds, stats };
   } finally {
     b.dispose();
   }
@@ -251,6 +272,7 @@ function lowerBlock(ctx: FnContext, bb: BasicBlock): Expr | undefined {
 }
 
 const NO_PCS: ReadonlySet<number> = new Set();
+const NO_WASM_HELPERS: ReadonlyMap<number, WasmHelperShape> = new Map();
 
 /** One instruction; `undefined` for the jumps, which the control-flow strategies turn into edges. */
 function lowerInsn(ctx: FnContext, insn: Insn): Expr | undefined {

@@ -6,6 +6,7 @@
  * conformance plugin with --interpret) must not pay for it.
  */
 
+import type { CompiledJit } from '../codegen/host.js';
 import type { Executable, HelperTable } from '../src/exec.js';
 import type { Program } from '../src/isa/program.js';
 import { Interpreter } from '../src/interp/interpreter.js';
@@ -22,6 +23,8 @@ export interface PrepareContext {
   readonly helpers: HelperTable;
   /** Memory accesses the verifier proved in bounds (src/verifier): the JIT drops their checks. */
   readonly proven?: ReadonlySet<number>;
+  /** JIT only: modules another thread compiled for this program (codegen/host.ts, `CompiledJit`): no translation. */
+  readonly compiled?: CompiledJit;
 }
 
 /** Prepares `program` on `engine`: pre-decodes it (interpreter) or compiles and instantiates it (JIT). */
@@ -30,7 +33,8 @@ export async function prepareEngine(engine: EngineName, program: Program, ctx: P
     case 'interp':
       return new Interpreter(program);
     case 'jit': {
-      const { compileForRuntime } = await import('../codegen/compile.js');
+      const { compileForRuntime, jitFromCompiled } = await import('../codegen/compile.js');
+      if (ctx.compiled !== undefined) return jitFromCompiled(ctx.memory, ctx.helpers, ctx.compiled);
       return compileForRuntime(program, ctx, ctx.proven === undefined ? {} : { proven: ctx.proven });
     }
   }

@@ -25,10 +25,12 @@
  */
 
 import { ExecutionError, InvalidProgramError } from '../src/errors.js';
-import { RESERVED_LOW, STACK_SIZE, type Executable, type HelperFn, type HelperTable, type Region } from '../src/exec.js';
+import { RESERVED_LOW, STACK_SIZE, wasmHelperOf, withWasmHelper, type Executable, type HelperFn, type HelperTable, type Region } from '../src/exec.js';
 import type { HelperProto } from '../src/verifier/helpers.js';
 import type { Program } from '../src/isa/program.js';
+import { BPF_F, type MapSpec } from '../src/elf/maps.js';
 import { verify, type VerifiedProgram, type VerifyOptions } from '../src/verifier/verify.js';
+import type { CompiledJit } from '../codegen/host.js';
 import { prepareEngine, type EngineName } from './engines.js';
 import { relocateMaps } from './maps/relocate.js';
 import { BatchExecutionError, PacketPath, type PacketBatch, type PacketOptions } from './filter.js';
@@ -114,9 +116,16 @@ export interface LoadOptions {
   readonly verify?: 'strict' | 'permissive' | LoadVerifyOptions;
   /**
    * The maps the program's `lddw map_idx` / `map_idx_value` refer to (what `createMaps(elf.maps)` returned):
-   * the references are resolved after verification (the verifier reads them to know the maps).
+   * the references are resolved after verification. The verifier knows the maps from `verify.maps` when it is
+   * given (an ELF object's specs), else from these maps' info (maps of maps then have no known inner map).
    */
   readonly maps?: readonly AnyMap[];
+  /**
+   * @internal JIT only: the program's modules as another thread compiled them (`JitExecutable.compiled`), used
+   * instead of translating (workers/pool.ts posts them). Callbacks (`bpf_loop`, `bpf_for_each_map_elem`) are
+   * still compiled here.
+   */
+  readonly compiled?: CompiledJit;
 }
 
 /** Options for one run. */
@@ -137,6 +146,15 @@ export interface RunResult {
   readonly r0: bigint;
   /** The input memory after the run (a copy; empty when `collectMem` is false). */
   readonly mem: Uint8Array;
+}
+
+/** The verifier's view of a map created on a runtime (no inner map: a map of maps' lookups are opaque). */
+function mapSpecOf(map: AnyMap): MapSpec {
+  const i = map.info;
+  return {
+    name: i.name, type: i.type, keySize: i.keySize, valueSize: i.valueSize, maxEntries: i.maxEntries, flags: i.flags,
+    pinning: 0, mapExtra: i.mapExtra, frozen: (i.flags & BPF_F.RDONLY_PROG) !== 0, section: 'runtime',
+  };
 }
 
 /** A program loaded on a runtime and an engine, ready to run many times. */
@@ -336,14 +354,16 @@ export class Runtime {
     if (options.verify !== undefined) {
       const v: LoadVerifyOptions = typeof options.verify === 'string' ? { mode: options.verify } : options.verify;
       const prototypes = new Map([...this.customProtos, ...(v.prototypes ?? [])]);
-      verified = verify(program, { ...v, type: v.type ?? 'raw', rawWritable: false, helpers: helpers.keys(), prototypes });
+      const maps = v.maps ?? options.maps?.map(mapSpecOf);
+      verified = verify(program, { ...v, type: v.type ?? 'raw', rawWritable: false, helpers: helpers.keys(), prototypes, ...(maps ? { maps } : {}) });
     }
     if (options.maps !== undefined) program = relocateMaps(program, options.maps);
     const resolved = resolveCallbacks(program);
     for (const target of callbackTargets(program)) {
       callbacks.set(target, await prepareEngine(engine, trampoline(resolved, target), { memory: this.memory, helpers }));
     }
-    const executable = await prepareEngine(engine, resolved, { memory: this.memory, helpers, proven: verified?.proven });
+    const proven = verified === undefined ? undefined : new Set([...verified.proven, ...verified.provenCalls]);
+    const executable = await prepareEngine(engine, resolved, { memory: this.memory, helpers, proven, ...(options.compiled ? { compiled: options.compiled } : {}) });
     return new LoadedProgram(this, program, engine, executable, helpers, verified);
   }
 
@@ -364,8 +384,10 @@ export class Runtime {
       }));
       for (const id of [1, 2, 3, 87, 88, 89, 130, 131, 132, 133, 134, 195]) {
         // Bound on first call, so a runtime without maps never lays out a map area.
+        // Its WebAssembly form (for the JIT) binds the same way.
         let f: HelperFn | undefined;
-        t.set(id, (a, b, c, d, e, env) => (f ??= this.maps.helpers.get(id)!)(a, b, c, d, e, env));
+        const bound = (): HelperFn => (f ??= this.maps.helpers.get(id)!);
+        t.set(id, withWasmHelper((a, b, c, d, e, env) => bound()(a, b, c, d, e, env), () => wasmHelperOf(bound())));
       }
       this.helperTable = t;
     }

@@ -59,6 +59,66 @@ export type HelperFn = (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigi
 export type HelperTable = ReadonlyMap<number, HelperFn>;
 
 /**
+ * A pointer argument the engine checks before calling a {@link WasmHelper}: `[r<reg>, r<reg> + size)` must be
+ * readable (or, with `write`, writable) memory of the execution, `size` being the key or value size of the map
+ * in r1 as the helper's own `keySize` / `valueSize` give it (a negative size, for a bad map handle, checks
+ * nothing: the helper then fails without touching memory).
+ */
+export interface WasmArgCheck {
+  readonly reg: 1 | 2 | 3 | 4 | 5;
+  readonly size: 'key' | 'value';
+  readonly write: boolean;
+}
+
+/** What a translator needs to know of a {@link WasmHelper} to call it: its arity and the checks of its pointers. */
+export interface WasmHelperShape {
+  /** Number of i64 parameters, taken from r1, r2, ... */
+  readonly params: number;
+  readonly checks: readonly WasmArgCheck[];
+}
+
+/**
+ * A helper that is also a WebAssembly function (`(i64 × params) -> i64`, r0 = its result), which compiled code
+ * may import and call without leaving WebAssembly: the map helpers (runtime/maps/helpers.ts), exported by the
+ * map module. Engines that call helpers through JS keep calling the {@link HelperFn} it is attached to, which
+ * must do the same checks and return the same result.
+ */
+export interface WasmHelper extends WasmHelperShape {
+  readonly fn: (...args: bigint[]) => bigint;
+  /** `(map i64) -> i32` size functions the checks use. */
+  readonly keySize?: (map: bigint) => number;
+  readonly valueSize?: (map: bigint) => number;
+}
+
+const WASM_HELPER = Symbol('ebpf-wasm.wasmHelper');
+
+/**
+ * Attaches `wasm` to `f` (a function of the caller's own, which this marks) and returns it: engines that can call
+ * WebAssembly directly use it (see {@link wasmHelperOf}). `wasm` may be a function giving the form on first
+ * need (a helper whose implementation is set up lazily).
+ */
+export function withWasmHelper(f: HelperFn, wasm: WasmHelper | (() => WasmHelper | undefined)): HelperFn {
+  if (typeof wasm !== 'function') checkWasmHelper(wasm);
+  return Object.assign(f, { [WASM_HELPER]: wasm });
+}
+
+function checkWasmHelper(wasm: WasmHelper): WasmHelper {
+  for (const c of wasm.checks) {
+    if (c.reg > wasm.params) throw new RangeError(`check of r${c.reg} beyond the helper's ${wasm.params} parameters`);
+    if ((c.size === 'key' ? wasm.keySize : wasm.valueSize) === undefined) throw new RangeError(`check of r${c.reg} needs a ${c.size} size function`);
+  }
+  return wasm;
+}
+
+/** The WebAssembly form of a helper, if it has one. */
+export function wasmHelperOf(f: HelperFn | undefined): WasmHelper | undefined {
+  const w = f === undefined ? undefined : (f as { [WASM_HELPER]?: WasmHelper | (() => WasmHelper | undefined) })[WASM_HELPER];
+  if (typeof w !== 'function') return w;
+  const resolved = w();
+  return resolved === undefined ? undefined : checkWasmHelper(resolved);
+}
+
+/**
  * Calling conventions, identical in both engines (the differential tests rely on them):
  * - helper call: r1..r5 are passed as arguments and are left unchanged afterwards; r0 receives the result.
  * - local (bpf-to-bpf) call: the callee starts with the caller's r0..r9 and a fresh frame (r10 =

@@ -1,6 +1,6 @@
 /**
- * The map helpers as a {@link HelperTable} for engines that call helpers through JS (the interpreter; the JIT
- * until it imports the exports directly): each helper checks its pointer arguments against the running
+ * The map helpers as a {@link HelperTable}. Engines that call helpers through JS (the interpreter) call these
+ * functions; the JIT calls the exports themselves where a helper carries its WebAssembly form. Each helper checks its pointer arguments against the running
  * execution's stack and regions (`HelperEnv.request`), the way the engine checks a load or store, then calls
  * the map module's export. A failed check faults the program at the call (`out_of_bounds` / `read_only`).
  *
@@ -14,7 +14,9 @@
 
 import { BPF_MAP_TYPE } from '../../src/elf/maps.js';
 import { ExecutionError } from '../../src/errors.js';
-import { STACK_SIZE, type ExecRequest, type HelperEnv, type HelperFn, type HelperTable } from '../../src/exec.js';
+import {
+  STACK_SIZE, withWasmHelper, type ExecRequest, type HelperEnv, type HelperFn, type HelperTable, type WasmArgCheck,
+} from '../../src/exec.js';
 import { MAP_HELPER, type MapExports } from './abi.js';
 
 const u64 = (x: bigint): bigint => BigInt.asUintN(64, x);
@@ -51,36 +53,44 @@ export function checkPointer(req: ExecRequest, addr: bigint, size: number, write
   throw new ExecutionError('out_of_bounds', `${what}: ${size}-byte ${write ? 'write' : 'read'} at 0x${a.toString(16)} is outside the stack and regions`, pc);
 }
 
-/** The helper table over one instance of the map module (see the file header). */
+/**
+ * The helper table over one instance of the map module (see the file header). The helpers whose checks are a
+ * map's key or value size also carry their WebAssembly form (src/exec.ts, `withWasmHelper`): the export itself
+ * and the checks, so that compiled programs call the export directly, checking the pointers inline.
+ */
 export function mapHelpers(ex: MapExports): HelperTable {
   const keySize = (map: bigint): number => ex.map_key_size(map);
   const valueSize = (map: bigint): number => ex.map_value_size(map);
   const H = MAP_HELPER;
+  const sizes = { keySize: ex.map_key_size, valueSize: ex.map_value_size };
+  /** `f`, callable from compiled code as `fn` (params from r1..) after the `checks` (reg, size, write). */
+  const direct = (f: HelperFn, fn: (...args: bigint[]) => bigint, params: number, ...checks: WasmArgCheck[]): HelperFn =>
+    withWasmHelper(f, { fn, params, checks, ...sizes });
   const table: [number, HelperFn][] = [
-    [H.map_lookup_elem, (map, key, _3, _4, _5, env) => {
+    [H.map_lookup_elem, direct((map, key, _3, _4, _5, env) => {
       checkPointer(request(env, H.map_lookup_elem), key, keySize(map), false, env.pc, 'bpf_map_lookup_elem key');
       return u64(ex.bpf_map_lookup_elem(map, key));
-    }],
-    [H.map_update_elem, (map, key, value, flags, _5, env) => {
+    }, ex.bpf_map_lookup_elem, 2, { reg: 2, size: 'key', write: false })],
+    [H.map_update_elem, direct((map, key, value, flags, _5, env) => {
       const req = request(env, H.map_update_elem);
       checkPointer(req, key, keySize(map), false, env.pc, 'bpf_map_update_elem key');
       checkPointer(req, value, valueSize(map), false, env.pc, 'bpf_map_update_elem value');
       return u64(ex.bpf_map_update_elem(map, key, value, flags));
-    }],
-    [H.map_delete_elem, (map, key, _3, _4, _5, env) => {
+    }, ex.bpf_map_update_elem, 4, { reg: 2, size: 'key', write: false }, { reg: 3, size: 'value', write: false })],
+    [H.map_delete_elem, direct((map, key, _3, _4, _5, env) => {
       checkPointer(request(env, H.map_delete_elem), key, keySize(map), false, env.pc, 'bpf_map_delete_elem key');
       return u64(ex.bpf_map_delete_elem(map, key));
-    }],
-    [H.map_push_elem, (map, value, flags, _4, _5, env) => {
+    }, ex.bpf_map_delete_elem, 2, { reg: 2, size: 'key', write: false })],
+    [H.map_push_elem, direct((map, value, flags, _4, _5, env) => {
       checkPointer(request(env, H.map_push_elem), value, valueSize(map), false, env.pc, 'bpf_map_push_elem value');
       return u64(ex.bpf_map_push_elem(map, value, flags));
-    }],
-    [H.map_pop_elem, (map, value, _3, _4, _5, env) => {
+    }, ex.bpf_map_push_elem, 3, { reg: 2, size: 'value', write: false })],
+    [H.map_pop_elem, direct((map, value, _3, _4, _5, env) => {
       checkPointer(request(env, H.map_pop_elem), value, valueSize(map), true, env.pc, 'bpf_map_pop_elem value');
       return u64(ex.bpf_map_pop_elem(map, value));
-    }],
+    }, ex.bpf_map_pop_elem, 2, { reg: 2, size: 'value', write: true })],
     [H.map_peek_elem, (map, value, _3, _4, _5, env) => {
-      // A bloom filter's peek reads the value; a queue's writes it.
+      // A bloom filter's peek reads the value; a queue's writes it (so no fixed check: JS only).
       const write = ex.map_type(map) !== BPF_MAP_TYPE.BLOOM_FILTER;
       checkPointer(request(env, H.map_peek_elem), value, valueSize(map), write, env.pc, 'bpf_map_peek_elem value');
       return u64(ex.bpf_map_peek_elem(map, value));
@@ -90,14 +100,14 @@ export function mapHelpers(ex: MapExports): HelperTable {
       if (size < 2n ** 31n) checkPointer(request(env, H.ringbuf_output), data, Number(size), false, env.pc, 'bpf_ringbuf_output data');
       return u64(ex.bpf_ringbuf_output(map, data, size, flags));
     }],
-    [H.ringbuf_reserve, (map, size, flags) => u64(ex.bpf_ringbuf_reserve(map, size, flags))],
-    [H.ringbuf_submit, (data, flags) => u64(ex.bpf_ringbuf_submit(data, flags))],
-    [H.ringbuf_discard, (data, flags) => u64(ex.bpf_ringbuf_discard(data, flags))],
-    [H.ringbuf_query, (map, flags) => u64(ex.bpf_ringbuf_query(map, flags))],
-    [H.map_lookup_percpu_elem, (map, key, cpu, _4, _5, env) => {
+    [H.ringbuf_reserve, direct((map, size, flags) => u64(ex.bpf_ringbuf_reserve(map, size, flags)), ex.bpf_ringbuf_reserve, 3)],
+    [H.ringbuf_submit, direct((data, flags) => u64(ex.bpf_ringbuf_submit(data, flags)), ex.bpf_ringbuf_submit, 2)],
+    [H.ringbuf_discard, direct((data, flags) => u64(ex.bpf_ringbuf_discard(data, flags)), ex.bpf_ringbuf_discard, 2)],
+    [H.ringbuf_query, direct((map, flags) => u64(ex.bpf_ringbuf_query(map, flags)), ex.bpf_ringbuf_query, 2)],
+    [H.map_lookup_percpu_elem, direct((map, key, cpu, _4, _5, env) => {
       checkPointer(request(env, H.map_lookup_percpu_elem), key, keySize(map), false, env.pc, 'bpf_map_lookup_percpu_elem key');
       return u64(ex.bpf_map_lookup_percpu_elem(map, key, cpu));
-    }],
+    }, ex.bpf_map_lookup_percpu_elem, 3, { reg: 2, size: 'key', write: false })],
   ];
   return new Map(table);
 }

@@ -87,6 +87,8 @@ export interface PcFacts {
   statesAt(pc: number): ReadonlyArray<{ ctx: number; state: State }>;
   /** Memory accesses (load, store, atomic) and whether each was proven in every context that reaches it. */
   readonly accesses: Map<number, boolean>;
+  /** Helper calls and whether their arguments matched the prototype (pointers proven) in every context. */
+  readonly calls: Map<number, boolean>;
   /** Bytes of stack each function uses (by entry slot). */
   readonly stackDepth: Map<number, number>;
 }
@@ -95,6 +97,7 @@ export interface PcFacts {
 interface Recorder {
   before(ctx: number, pc: number, st: State): void;
   access(pc: number, proven: boolean): void;
+  call(pc: number, proven: boolean): void;
 }
 
 /** A minimal binary heap of node keys by priority. */
@@ -234,9 +237,11 @@ export class Analyzer {
   replay(): PcFacts {
     const reached = new Set<number>();
     const accesses = new Map<number, boolean>();
+    const calls = new Map<number, boolean>();
     this.rec = {
       before: (_ctx, pc) => reached.add(pc),
       access: (pc, ok) => accesses.set(pc, (accesses.get(pc) ?? true) && ok),
+      call: (pc, ok) => calls.set(pc, (calls.get(pc) ?? true) && ok),
     };
     // In slot order (contexts in order of discovery), so that a rejection names the first problem of the program.
     const keys = [...this.entries.keys()].sort((a, b) => (a % this.n) - (b % this.n) || a - b);
@@ -269,6 +274,7 @@ export class Analyzer {
             found.set(at, list);
           },
           access: () => undefined,
+          call: () => undefined,
         };
         try {
           for (const ctx of (byStart.get(start) ?? []).sort((a, b) => a - b)) this.runBlock(ctx, start, this.entries.get(ctx * this.n + start)!.clone());
@@ -280,7 +286,7 @@ export class Analyzer {
       }
       return block.get(pc) ?? [];
     };
-    return { reached, statesAt, accesses, stackDepth: this.stackDepth };
+    return { reached, statesAt, accesses, calls, stackDepth: this.stackDepth };
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -558,11 +564,13 @@ export class Analyzer {
       this.reject('helper_not_allowed', `call to ${helperName(id)} (helper ${id}), which is not allowed: ${why}`, ctx, st, insn, []);
     }
     if (proto.effects === 'opaque') {
+      this.rec?.call(insn.pc, false);
       this.opaque(st);
       this.propagate(ctx, next, st, insn.pc);
       return;
     }
     const checked = this.checkArgs(ctx, st, insn, proto);
+    this.rec?.call(insn.pc, checked !== undefined);
     if (checked === undefined) {
       // Permissive mode, arguments that do not match the prototype: assume nothing about the effects.
       this.opaque(st);

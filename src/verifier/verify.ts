@@ -78,6 +78,12 @@ export interface VerifiedProgram {
   readonly proven: ReadonlySet<number>;
   /** Slots of every memory access the analysis reached (the proven ones among them), for statistics. */
   readonly accesses: ReadonlySet<number>;
+  /**
+   * Slots of helper calls whose arguments matched the helper's prototype on every path (pointer arguments in
+   * bounds for the sizes it reads or writes): the JIT drops the inline checks of a WebAssembly helper's
+   * pointers there. Pass `proven ∪ provenCalls` as `translate`'s `proven`.
+   */
+  readonly provenCalls: ReadonlySet<number>;
   /** Whether every loop is proven to terminate (then no budget is needed). */
   readonly terminates: boolean;
   /** Permissive mode: the first loop whose termination is not proven. */
@@ -225,6 +231,7 @@ export function verify(program: Program, options: VerifyOptions = {}): VerifiedP
     accesses.add(pc);
     if (ok) proven.add(pc);
   }
+  const provenCalls = new Set([...facts.calls].filter(([, ok]) => ok).map(([pc]) => pc));
   const chainOf = (ctx: number): number[] => {
     const out: number[] = [];
     for (let c = fix.contexts[ctx]; c.parent >= 0; c = fix.contexts[c.parent]) out.unshift(c.callsite);
@@ -235,7 +242,7 @@ export function verify(program: Program, options: VerifyOptions = {}): VerifiedP
   const constantsCache = new Map<number, ReadonlyMap<number, bigint>>();
   const ms = performance.now() - t0;
   return {
-    program, mode, type: env.type, maps: env.maps, cfg, proven, accesses,
+    program, mode, type: env.type, maps: env.maps, cfg, proven, accesses, provenCalls,
     terminates: loop === undefined,
     ...(loop !== undefined ? { unprovenLoop: loop } : {}),
     constants(pc) {
