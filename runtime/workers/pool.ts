@@ -13,9 +13,10 @@
  * buffers. A batch is split into N contiguous shares, one per worker; packets, offsets and results travel in
  * SharedArrayBuffers (no copy between threads). `bpf_trace_printk` lines from workers reach the runtime's sink.
  *
- * Programs are posted as decoded instructions and prepared in each worker on the engine asked for: for the JIT
- * that means each worker translates and compiles again (the codegen's modules are not yet exposed for posting;
- * see the report of this change). Host-defined helpers (`defineHelper`) are functions and cannot be posted:
+ * Programs are posted as decoded instructions and prepared in each worker on the engine asked for; for the JIT,
+ * the pool compiles the program once on this thread and posts its `WebAssembly.Module`s, which each worker
+ * instantiates against its own helpers and map module (map helpers are WebAssembly imports: the worker's
+ * instance is attached as its CPU). Host-defined helpers (`defineHelper`) are functions and cannot be posted:
  * workers have the standard, tail-call and map helpers only. Tail calls: PROG_ARRAY values are program slot
  * ids, shared with the maps; which program a slot runs is per thread, so give workers the same mapping with
  * {@link WorkerPool.setSlot} (e.g. `pool.setSlot(rt.programSlot(mainProgram), poolProgram)`).
@@ -29,6 +30,7 @@ import type { Program } from '../../src/isa/program.js';
 import type { EngineName } from '../engines.js';
 import { BatchExecutionError, type PacketBatch } from '../filter.js';
 import type { Runtime } from '../runtime.js';
+import type { CompiledJit, JitExecutable, Variant } from '../../codegen/host.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 
 /** Options of {@link Runtime.workers}. */
@@ -47,11 +49,12 @@ export interface PoolLoadOptions {
 }
 
 type Distributive<T> = T extends unknown ? Omit<T, 'id'> : never;
+type OkMessage = Extract<FromWorker, { type: 'ok' }>;
 
 /** One worker and its outstanding requests. */
 class PoolWorker {
   private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<number, { resolve: (ok: OkMessage) => void; reject: (e: Error) => void }>();
   private failure: Error | undefined;
 
   constructor(readonly worker: Worker, trace: (line: string) => void) {
@@ -60,7 +63,7 @@ class PoolWorker {
       const w = this.waiting.get(m.id);
       if (w === undefined) return;
       this.waiting.delete(m.id);
-      if (m.type === 'ok') return w.resolve();
+      if (m.type === 'ok') return w.resolve(m);
       let err: Error;
       if (m.code !== undefined && m.name.endsWith('ExecutionError')) {
         const cause = new ExecutionError(m.code as ExecutionError['code'], m.message, m.pc ?? 0);
@@ -79,7 +82,7 @@ class PoolWorker {
     worker.on('exit', (code) => fail(new Error(`worker exited (code ${code})`)));
   }
 
-  request(m: Distributive<ToWorker>): Promise<void> {
+  request(m: Distributive<ToWorker>): Promise<OkMessage> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -91,7 +94,16 @@ class PoolWorker {
 
 /** A program loaded on every worker of a pool. */
 export class PoolProgram {
-  constructor(private readonly pool: WorkerPool, readonly index: number) {}
+  constructor(
+    private readonly pool: WorkerPool,
+    readonly index: number,
+    /**
+     * How many workers translated code for this program themselves: 0 when the pool posted the JIT's compiled
+     * modules (or the engine is the interpreter); a program with callbacks (`bpf_loop`, `bpf_for_each_map_elem`)
+     * has them compiled in each worker.
+     */
+    readonly workerTranslations: number,
+  ) {}
 
   /**
    * Runs the program on each packet, spread over the workers in contiguous shares, and resolves to r0's low 32
@@ -108,7 +120,7 @@ export class WorkerPool {
   private programs = 0;
   private closed = false;
 
-  private constructor(private readonly workers: readonly PoolWorker[]) {}
+  private constructor(private readonly runtime: Runtime, private readonly workers: readonly PoolWorker[]) {}
 
   /** Starts `n` workers on `runtime` (which needs a shared memory and at least n + 1 CPUs). */
   static async start(runtime: Runtime, n: number, options: PoolOptions = {}): Promise<WorkerPool> {
@@ -130,7 +142,7 @@ export class WorkerPool {
       w.worker.once('online', resolve);
       w.worker.once('error', reject);
     })));
-    return new WorkerPool(workers);
+    return new WorkerPool(runtime, workers);
   }
 
   /** Number of workers. */
@@ -138,12 +150,27 @@ export class WorkerPool {
     return this.workers.length;
   }
 
-  /** Loads `program` on every worker (maps must be relocated first, as for `Runtime.load`). */
+  /**
+   * Loads `program` on every worker (maps must be relocated first, as for `Runtime.load`). On the JIT, the
+   * program is compiled once, here, and the compiled `WebAssembly.Module`s are posted: each worker instantiates
+   * them against its own map module (as its CPU), without translating again.
+   */
   async load(program: Program, options: PoolLoadOptions = {}): Promise<PoolProgram> {
     if (this.closed) throw new RangeError('the pool is closed');
-    const m = { type: 'load' as const, insns: program.insns, engine: options.engine ?? 'interp', ...(options.verify ? { verify: options.verify } : {}) };
-    await Promise.all(this.workers.map((w) => w.request(m)));
-    return new PoolProgram(this, this.programs++);
+    const engine = options.engine ?? 'interp';
+    const verify = options.verify ? { verify: options.verify } : {};
+    let compiled: CompiledJit | undefined;
+    if (engine === 'jit') {
+      const local = await this.runtime.load(program, { engine, ...verify });
+      // What a worker runs: the packet path (no budget) and, for programs that tail-call, the general path, which
+      // sets a budget when the verifier could not prove termination.
+      const variants: Variant[] = [{ budget: false, regionChecks: 'slots' }];
+      if (local.verified?.terminates === false) variants.push({ budget: true, regionChecks: 'slots' });
+      compiled = (local.executable as JitExecutable).compiled(variants);
+    }
+    const m = { type: 'load' as const, insns: program.insns, engine, ...verify, ...(compiled ? { compiled } : {}) };
+    const replies = await Promise.all(this.workers.map((w) => w.request(m)));
+    return new PoolProgram(this, this.programs++, replies.filter((r) => r.translated === true).length);
   }
 
   /** @internal See {@link PoolProgram.runBatch}. */
@@ -182,7 +209,7 @@ export class WorkerPool {
     const results = new SharedArrayBuffer(4 * Math.max(count, 1));
     const n = this.workers.length;
     const share = Math.ceil(count / n);
-    const runs: Promise<void>[] = [];
+    const runs: Promise<unknown>[] = [];
     for (let k = 0; k < n && k * share < count; k++) {
       const first = k * share;
       const end = Math.min(count, first + share);

@@ -7,6 +7,7 @@
 import type { RuntimeAttachment } from '../runtime.js';
 import type { EngineName } from '../engines.js';
 import type { Insn } from '../../src/isa/insn.js';
+import type { CompiledJit } from '../../codegen/host.js';
 
 /** `workerData` of a pool worker. */
 export interface WorkerInit {
@@ -15,7 +16,11 @@ export interface WorkerInit {
 
 /** Pool → worker. */
 export type ToWorker =
-  | { readonly type: 'load'; readonly id: number; readonly insns: readonly Insn[]; readonly engine: EngineName; readonly verify?: 'strict' | 'permissive' }
+  | {
+    readonly type: 'load'; readonly id: number; readonly insns: readonly Insn[]; readonly engine: EngineName; readonly verify?: 'strict' | 'permissive';
+    /** JIT: the modules the pool compiled (instantiated by the worker, not translated again). */
+    readonly compiled?: CompiledJit;
+  }
   | {
     readonly type: 'batch'; readonly id: number; readonly program: number;
     /** Packet bytes, back to back. */
@@ -34,7 +39,11 @@ export type ToWorker =
 
 /** Worker → pool. */
 export type FromWorker =
-  | { readonly type: 'ok'; readonly id: number }
+  | {
+    readonly type: 'ok'; readonly id: number;
+    /** For `load`: whether the worker translated code itself (JIT without posted modules, or callbacks). */
+    readonly translated?: boolean;
+  }
   | {
     readonly type: 'error'; readonly id: number; readonly name: string; readonly message: string;
     /** For BpfErrors: the code and pc; for a fault in a batch, the packet's index in the whole batch. */

@@ -1,7 +1,8 @@
 /**
  * A pool worker (see pool.ts): one CPU of the runtime. It makes an attached {@link Runtime} (the owner's
  * memory, its own arena for stacks and packet buffers, the maps as CPU n), loads the programs the pool sends
- * (same order, so program slots agree), and runs its share of each batch on the packet fast path.
+ * (same order, so program slots agree; JIT programs arrive compiled, and are instantiated against this thread's
+ * helpers and map module), and runs its share of each batch on the packet fast path.
  *
  * Not here: splitting batches (pool.ts).
  */
@@ -11,6 +12,7 @@ import { BpfError, ExecutionError } from '../../src/errors.js';
 import { BatchExecutionError } from '../filter.js';
 import { makeProgram } from '../../src/isa/program.js';
 import { Runtime, type LoadedProgram } from '../runtime.js';
+import { callbackTargets } from '../helpers/callbacks.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 
 const port = parentPort!;
@@ -19,11 +21,14 @@ const post = (m: FromWorker): void => port.postMessage(m);
 const rt = new Runtime({ attach: init.attach, trace: (line) => post({ type: 'trace', line }) });
 const programs: LoadedProgram[] = [];
 
-async function handle(m: ToWorker): Promise<void> {
+/** Handles one request; for `load`, says whether this worker translated code itself. */
+async function handle(m: ToWorker): Promise<boolean | undefined> {
   switch (m.type) {
-    case 'load':
-      programs.push(await rt.load(makeProgram(m.insns), { engine: m.engine, ...(m.verify ? { verify: m.verify } : {}) }));
-      return;
+    case 'load': {
+      const program = makeProgram(m.insns);
+      programs.push(await rt.load(program, { engine: m.engine, ...(m.verify ? { verify: m.verify } : {}), ...(m.compiled ? { compiled: m.compiled } : {}) }));
+      return m.engine === 'jit' && (m.compiled === undefined || callbackTargets(program).length > 0);
+    }
     case 'batch': {
       const offsets = new Uint32Array(m.offsets);
       const base = offsets[m.first];
@@ -45,8 +50,8 @@ async function handle(m: ToWorker): Promise<void> {
 
 port.on('message', (m: ToWorker) => {
   handle(m).then(
-    () => {
-      post({ type: 'ok', id: m.id });
+    (translated) => {
+      post({ type: 'ok', id: m.id, ...(translated !== undefined ? { translated } : {}) });
       if (m.type === 'close') port.close();
     },
     (e: unknown) => {

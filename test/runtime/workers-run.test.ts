@@ -55,6 +55,8 @@ describe.each(ENGINES)('a worker pool on %s', (engine) => {
     const pool = await rt.workers(2, { workerUrl: ENTRY });
     try {
       const prog = await pool.load(program, { engine });
+      // The JIT compiled the program once, here: the workers instantiated the posted modules.
+      expect(prog.workerTranslations).toBe(0);
       const packets = Array.from({ length: 1000 }, (_, i) => new Uint8Array(1 + (i % 5)).fill(i % 16));
       const expected = new Map<number, bigint>();
       for (let round = 0; round < 3; round++) {
@@ -75,6 +77,20 @@ describe.each(ENGINES)('a worker pool on %s', (engine) => {
     // The CPUs are free again: a new pool attaches.
     const again = await rt.workers(2, { workerUrl: ENTRY });
     await again.close();
+  });
+
+  it('a program with a bpf_loop callback runs too (its callback is compiled in each worker)', async () => {
+    const rt = new Runtime({ shared: true, cpus: 3 });
+    const pool = await rt.workers(2, { workerUrl: ENTRY });
+    try {
+      // bpf_loop(4, cb at pc 7, 0, 0): r0 = 4 loops.
+      const src = ['mov %r1, 4', 'lddw code_addr %r2, 5', 'mov %r3, 0', 'mov %r4, 0', 'call 181', 'exit', 'mov %r0, 0', 'exit'].join('\n');
+      const prog = await pool.load(assemble(src), { engine });
+      expect(prog.workerTranslations).toBe(engine === 'jit' ? 2 : 0);
+      expect([...(await prog.runBatch([new Uint8Array(1), new Uint8Array(1)]))]).toEqual([4, 4]);
+    } finally {
+      await pool.close();
+    }
   });
 
   it('a fault names its packet in the whole batch; trace lines reach the main runtime', async () => {
