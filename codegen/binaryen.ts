@@ -369,6 +369,14 @@ export class WasmBuilder {
   store32(ptr: Expr, value: Expr, offset = 0): Expr {
     return this.m.i32.store(offset, 4, ptr, value) as Expr;
   }
+  /** `i32.load16_u offset=off` at i32 address `ptr` (any alignment). */
+  load16u(ptr: Expr, offset = 0): Expr {
+    return this.m.i32.load16_u(offset, 1, ptr) as Expr;
+  }
+  /** `i32.store16 offset=off` of the low 16 bits of i32 `value` at i32 address `ptr`. */
+  store16(ptr: Expr, value: Expr, offset = 0): Expr {
+    return this.m.i32.store16(offset, 2, ptr, value) as Expr;
+  }
   /** `memory.fill dest value size` (bulk memory). */
   memoryFill(dest: Expr, value: Expr, size: Expr): Expr {
     return this.m.memory.fill(dest, value, size) as Expr;

@@ -26,7 +26,7 @@ export interface CompileContext {
 }
 
 /** Translation options a caller of {@link compileForRuntime} may set (the rest follow from the context). */
-export type CompileOptions = Pick<TranslateOptions, 'proven' | 'passes' | 'optimizeLevel' | 'validate' | 'controlFlow'>;
+export type CompileOptions = Pick<TranslateOptions, 'proven' | 'passes' | 'optimizeLevel' | 'validate' | 'controlFlow' | 'packetContext'>;
 
 /**
  * Compiles `program` for a runtime's memory: checks its static helper ids against `ctx.helpers` (an unknown
@@ -61,6 +61,7 @@ export async function compileForRuntime(program: Program, ctx: CompileContext, o
       helperIds: t.helperIds,
       wasmHelpers,
       stats: t.stats,
+      ...(options.packetContext ? { packetContext: options.packetContext } : {}),
     },
     { variant: first, wasm: t.wasm, compile: compileModule },
   );
@@ -95,6 +96,7 @@ export function jitFromCompiled(memory: WebAssembly.Memory, helpers: HelperTable
     helperIds: compiled.helperIds,
     wasmHelpers,
     stats: compiled.stats,
+    ...(compiled.packetContext ? { packetContext: compiled.packetContext } : {}),
   });
 }
 

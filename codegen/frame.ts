@@ -127,9 +127,17 @@ export const G = {
   dirty: 'dirty',
   /** i32, packet path: its dedicated stack, packet data area, batch offset and result tables (set by `bind`). */
   pkStack: 'pk_stack',
+  /** i32, packet path in context mode (`PacketContext`): the context struct r1 points at, and its template. */
+  pkCtx: 'pk_ctx',
+  pkCtxTemplate: 'pk_ctx_template',
   pkData: 'pk_data',
   pkOffsets: 'pk_offsets',
   pkResults: 'pk_results',
+  /**
+   * i32: set when a legacy packet load out of bounds ended the run inside a local call (lower-mem.ts,
+   * `lowerLdPkt`): each caller returns 0 at once. Declared only by programs that have both; reset by the entries.
+   */
+  aborted: 'aborted',
   /** i64, packet path: all ones when the packet is writable, else 0 (masks the store spans of slot 0). */
   pkWritable: 'pk_writable',
   /** i64, packet path, budget variant: the budget each packet starts with. */
@@ -166,8 +174,8 @@ export const F = {
   /** internal, `cache` variant: `(addr i64, size i64, write i32, pc i32)`, the slot search behind the caches. */
   memSlow: 'mem_slow',
   /**
-   * export `(stack, data, offsets, results, writable, budget_lo, budget_hi, <load slots 0..3>, <store slots
-   * 0..3>)`, all i32 (slots as {@link slotGlobals}): sets the per-run state that the next runs share: the stack,
+   * export `(stack, data, offsets, results, writable, budget_lo, budget_hi, ctx, ctx_template, <load slots 0..3>,
+   * <store slots 0..3>)`, all i32 (slots as {@link slotGlobals}): sets the per-run state that the next runs share: the stack,
    * the regions, and for the packet path its buffers and budget (see {@link PACKET_ENTRIES}).
    */
   bind: 'bind',
@@ -203,6 +211,11 @@ export const HELPER_PARAMS: readonly ValType[] = ['i32', 'i64', 'i64', 'i64', 'i
  *   as in `LoadedProgram.run`; legacy packet loads read the same packet.
  * - Batch: packet i is `[data + offsets[i], data + offsets[i + 1])` (u32 tables in linear memory); its r0's low
  *   32 bits go to `results[i]`; `batch_pos` says which packet is running when a fault unwinds the loop.
+ * - Context mode (translate.ts, `TranslateOptions.packetContext`): r1 = a context struct (XDP's `xdp_md`, a socket
+ *   filter's `__sk_buff`) at `pk_ctx`, r2 = 0, instead of the packet. Before each run its writable fields are
+ *   restored from the template at `pk_ctx_template` (the host writes both at `bind`: the static fields) and its
+ *   per-packet fields are set: the packet's address, end and length, and the EtherType. The host binds the
+ *   context as a region (loads) and its writable fields as regions (stores).
  * - Stack: every run starts on an all-zero stack, as with `LoadedProgram.run`, at the cost of what the
  *   previous run may have written. The entry function's stores through r10 with constant in-frame offsets
  *   (unchecked: lower-mem.ts) cover a range known statically, `[fp + minOff, fp)`, cleared before each run by
@@ -210,12 +223,12 @@ export const HELPER_PARAMS: readonly ValType[] = ['i32', 'i64', 'i64', 'i64', 'i
  *   lands in the stack, a helper call, a local call), and a dirty stack is cleared whole with `memory.fill`.
  */
 export const PACKET_ENTRIES = [F.bind, F.runPacket, F.runBatch] as const;
-/** Params of `bind` in a variant: 7, then the load slots and the store slots ({@link slotParams} each). */
+/** Params of `bind` in a variant: 9, then the load slots and the store slots ({@link slotParams} each). */
 export function bindParams(checks: RegionChecks): readonly ValType[] {
   return Array.from({ length: BIND_SLOTS_AT + 2 * REGION_SLOTS * slotParams(checks) }, () => 'i32' as const);
 }
 /** Index in `bind`'s params of the first load slot. */
-export const BIND_SLOTS_AT = 7;
+export const BIND_SLOTS_AT = 9;
 
 /**
  * Params of the exported `run`, in order: budget, packet start and length, r1..r5. Returns r0. The stack and
@@ -226,16 +239,17 @@ export const ENTRY_PARAMS: readonly ValType[] = ['i64', 'i32', 'i32', 'i64', 'i6
 /**
  * What ends a run by a trap, by number (the low byte of `fault_what`): the faults the translator can name
  * itself; `mem_load` / `mem_store`, an access outside every slot and the stack, which the host turns into
- * `out_of_bounds` or `read_only` by searching all regions; `pkt_abort`, a legacy packet load out of bounds,
- * which ends the run with r0 = 0 (RFC 9669 section 5.5).
+ * `out_of_bounds` or `read_only` by searching all regions. (A legacy packet load out of bounds, which ends the
+ * run with r0 = 0, is no trap: it returns, lower-mem.ts `lowerLdPkt`; a trap costs microseconds, and filters
+ * converted from classic BPF end that way on every short packet.)
  *
  * Why traps and not calls to a throwing import: V8 does not unroll a loop that contains a call, even on a path
  * never taken, and allocates registers around it; a trap is out-of-line code. Measured on a bubble sort with one
  * checked access per iteration: 2.39 µs with a call on the miss path, 2.05 µs with a trap.
  */
 export const TRAPS = [
-  'misaligned_atomic', 'budget_exceeded', 'call_depth', 'fell_off_end', 'unknown_helper', 'mem_load', 'mem_store', 'pkt_abort',
-] as const satisfies readonly (ExecutionErrorCode | 'mem_load' | 'mem_store' | 'pkt_abort')[];
+  'misaligned_atomic', 'budget_exceeded', 'call_depth', 'fell_off_end', 'unknown_helper', 'mem_load', 'mem_store',
+] as const satisfies readonly (ExecutionErrorCode | 'mem_load' | 'mem_store')[];
 export type TrapKind = (typeof TRAPS)[number];
 
 // --- the lowering context ----------------------------------------------------------------------------------------
@@ -267,6 +281,8 @@ export interface LowerOptions {
   readonly proven: (pc: number) => boolean;
   /** How to structure control flow (see {@link ControlFlow}). */
   readonly controlFlow: ControlFlow;
+  /** Whether the program has legacy packet loads and local calls: then an abort unwinds through {@link G.aborted}. */
+  readonly abortFlag: boolean;
   /** Helpers called as imported WebAssembly functions, by id (src/exec.ts, `WasmHelper`); the rest go through JS. */
   readonly wasmHelpers: ReadonlyMap<number, WasmHelperShape>;
 }

@@ -57,7 +57,7 @@ function trapRecord(ex: WebAssembly.Exports): TrapRecord {
 }
 
 /**
- * How a run that threw `e` ends: with r0 (an unwinding helper, a packet abort) or by throwing the error (a
+ * How a run that threw `e` ends: with r0 (an unwinding helper) or by throwing the error (a
  * recorded trap becomes its `ExecutionError`; anything else passes through).
  */
 function afterThrow(e: unknown, traps: TrapRecord, request: () => ExecRequest): bigint {
@@ -70,8 +70,6 @@ function afterThrow(e: unknown, traps: TrapRecord, request: () => ExecRequest): 
   const kind = TRAPS[what & 0xff];
   const size = what >>> 8 || ((traps.size?.value as number | undefined) ?? 0);
   switch (kind) {
-    case 'pkt_abort':
-      return 0n;
     case 'mem_load':
     case 'mem_store':
       checkAccess(request(), traps.addr.value as bigint, size, kind === 'mem_store', pc);
@@ -135,7 +133,7 @@ function checkAccess(req: ExecRequest, addr: bigint, size: number, write: boolea
   throw new ExecutionError('out_of_bounds', `out-of-bounds ${write ? 'store' : 'load'} of ${size} bytes at ${hex(a)}`, pc);
 }
 
-function faultError(req: ExecRequest, c: Exclude<(typeof TRAPS)[number], 'mem_load' | 'mem_store' | 'pkt_abort'>, pc: number, addr: bigint, size: number): ExecutionError {
+function faultError(req: ExecRequest, c: Exclude<(typeof TRAPS)[number], 'mem_load' | 'mem_store'>, pc: number, addr: bigint, size: number): ExecutionError {
   switch (c) {
     case 'misaligned_atomic': return new ExecutionError(c, `misaligned atomic access of ${size} bytes at ${hex(BigInt.asUintN(64, addr))}`, pc);
     case 'budget_exceeded': return new ExecutionError(c, `execution budget of ${req.budget} exceeded`, pc);
@@ -189,6 +187,8 @@ export interface JitModules {
   readonly build: (variant: Variant) => WebAssembly.Module;
   /** Helper ids the modules import as JS functions. */
   readonly helperIds: readonly number[];
+  /** The context the packet entries were compiled for (context mode), if any. */
+  readonly packetContext?: PacketContext;
   /**
    * Helpers the modules import as WebAssembly functions (src/exec.ts, `WasmHelper`), bound when the program was
    * compiled: a run's `ExecRequest.helpers` does not replace them.
@@ -204,6 +204,7 @@ export interface CompiledJit {
   readonly helperIds: readonly number[];
   readonly wasmHelperIds: readonly number[];
   readonly stats: CompileStats;
+  readonly packetContext?: PacketContext;
 }
 
 /** A program compiled to WebAssembly, runnable under the execution contract of src/exec.ts. */
@@ -243,6 +244,7 @@ export class JitExecutable implements Executable {
       helperIds: this.source.helperIds,
       wasmHelperIds: [...this.source.wasmHelpers.keys()],
       stats: this.source.stats,
+      ...(this.source.packetContext ? { packetContext: this.source.packetContext } : {}),
     };
   }
 
@@ -264,8 +266,13 @@ export class JitExecutable implements Executable {
    * (`budget`) or without budget counting, bound by {@link PacketEngine.bind}. runtime/filter.ts lays out the
    * memory and drives it.
    */
+  /** The context the packet entries were compiled for (frame.ts, `PACKET_ENTRIES`, context mode), if any. */
+  get packetContext(): PacketContext | undefined {
+    return this.source.packetContext;
+  }
+
   packetEngine(budget: boolean): PacketEngine {
-    return new JitPacketEngine(this.memory, this.module({ budget, regionChecks: 'slots' }), this.source);
+    return new JitPacketEngine(this.memory, this.module({ budget, regionChecks: 'slots' }), this.source, this.source.packetContext !== undefined);
   }
 
   private instance(budget: boolean, checks: RegionChecks, depth: number): JitInstance {
@@ -311,6 +318,25 @@ export class JitExecutable implements Executable {
 }
 
 /**
+ * The context a packet path's runs get in r1 instead of the packet (frame.ts, `PACKET_ENTRIES`, context mode):
+ * a struct such as XDP's `xdp_md` or a socket filter's `__sk_buff`, with the fields each run sets. Compiled
+ * into the entries (`TranslateOptions.packetContext`); offsets are from the struct's start, fields are u32
+ * unless said otherwise.
+ */
+export interface PacketContext {
+  /** Bytes of the struct (a multiple of 4). */
+  readonly size: number;
+  /** Fields set to the packet's address, to its end (address + length), to its length. */
+  readonly data: readonly number[];
+  readonly dataEnd: readonly number[];
+  readonly len: readonly number[];
+  /** A u16 field set to packet bytes 12..13 as they are (the EtherType, network order) when the packet has 14 bytes, else 0. */
+  readonly etherType?: number;
+  /** Byte ranges (4-byte aligned) a program may write: restored from the template before each run. */
+  readonly writable: readonly { readonly start: number; readonly end: number }[];
+}
+
+/**
  * Where a packet path's buffers lie in linear memory, and what its runs may access (runtime/filter.ts lays
  * them out). Fixed until the next {@link PacketEngine.bind}.
  */
@@ -327,9 +353,17 @@ export interface PacketBinding {
   readonly writable: boolean;
   /** Budget of each run (see `ExecRequest.budget`); undefined: none. */
   readonly budget: number | undefined;
-  /** Regions besides the packet (the map arenas): at most REGION_SLOTS - 1, and as many writable ones. */
+  /**
+   * Regions besides the packet (the context's, the map arenas). Loads get a slot for each region no other one
+   * contains, stores one for each writable region: at most REGION_SLOTS - 1 of each.
+   */
   readonly regions: readonly Region[];
   readonly helpers: HelperTable;
+  /**
+   * Context mode (the module must have been compiled with the same `PacketContext`): the struct r1 points at,
+   * and its template (the same size), which holds the static fields and the initial value of the writable ones.
+   */
+  readonly context?: { readonly ctx: number; readonly template: number; readonly layout: PacketContext };
 }
 
 /**
@@ -370,7 +404,7 @@ class JitPacketEngine implements PacketEngine {
   /** The last request built for the imports, and the packet it describes. */
   private cached: { start: number; length: number; req: ExecRequest } | undefined;
 
-  constructor(private readonly memory: WebAssembly.Memory, module: WebAssembly.Module, source: JitModules) {
+  constructor(private readonly memory: WebAssembly.Memory, module: WebAssembly.Module, source: JitModules, private readonly contextMode: boolean) {
     // The imports only read the request on their slow paths (helpers): built then, from the binding.
     const engine = this;
     const state: HostState = {
@@ -388,9 +422,13 @@ class JitPacketEngine implements PacketEngine {
 
   bind(binding: PacketBinding): void {
     const regions = binding.regions;
+    const loads = loadRegions(regions);
     const writable = regions.filter((r) => r.writable);
-    if (regions.length > REGION_SLOTS - 1 || writable.length > REGION_SLOTS - 1) {
-      throw new RangeError(`the packet path takes at most ${REGION_SLOTS - 1} regions besides the packet, got ${regions.length}`);
+    if (loads.length > REGION_SLOTS - 1 || writable.length > REGION_SLOTS - 1) {
+      throw new RangeError(`the packet path takes at most ${REGION_SLOTS - 1} regions besides the packet, got ${loads.length} (${writable.length} writable)`);
+    }
+    if ((binding.context !== undefined) !== this.contextMode) {
+      throw new InternalError(`packet path bound ${binding.context ? 'with' : 'without'} a context, compiled ${this.contextMode ? 'with' : 'without'} one`);
     }
     const size = this.memory.buffer.byteLength;
     for (const r of regions) {
@@ -402,10 +440,10 @@ class JitPacketEngine implements PacketEngine {
     if (!(Number.isSafeInteger(budget) && budget >= 0)) throw new InternalError(`invalid packet binding: budget ${budget} is not a non-negative integer`);
     const args: number[] = [
       binding.stackBase, binding.data, binding.offsets, binding.results, binding.writable ? 1 : 0,
-      budget % 2 ** 32, Math.floor(budget / 2 ** 32),
+      budget % 2 ** 32, Math.floor(budget / 2 ** 32), binding.context?.ctx ?? 0, binding.context?.template ?? 0,
     ];
     // Slot 0 is the packet, set by each run; the static regions take slots 1..3.
-    for (const list of [regions, writable]) for (let k = 0; k < REGION_SLOTS; k++) pushSlot(args, k === 0 ? undefined : list[k - 1], 'slots');
+    for (const list of [loads, writable]) for (let k = 0; k < REGION_SLOTS; k++) pushSlot(args, k === 0 ? undefined : list[k - 1], 'slots');
     if (args.length !== BIND_SLOTS_AT + 2 * REGION_SLOTS * slotParams('slots')) throw new InternalError('bind arguments do not match its params');
     this.binding = binding;
     this.cached = undefined;
@@ -459,7 +497,7 @@ class JitPacketEngine implements PacketEngine {
       memory: this.memory,
       stackBase: b.stackBase,
       regions,
-      args: [BigInt(start), BigInt(length)],
+      args: b.context ? [BigInt(b.context.ctx), 0n] : [BigInt(start), BigInt(length)],
       helpers: b.helpers,
       budget: b.budget,
       packet: { start, length },
@@ -467,6 +505,11 @@ class JitPacketEngine implements PacketEngine {
     this.cached = { start, length, req };
     return req;
   }
+}
+
+/** The regions that need a load slot: those no other region contains (the others' loads are in its slot). */
+function loadRegions(regions: readonly Region[]): Region[] {
+  return regions.filter((r, i) => !regions.some((o, j) => j !== i && o.start <= r.start && r.end <= o.end && (o.end - o.start > r.end - r.start || j < i)));
 }
 
 /** What `bind` depends on in a request: the stack, then each region's start, end and writability. */
@@ -481,7 +524,7 @@ function bindKey(stackBase: number, regions: readonly Region[]): number[] {
  * `cache` variant leaves the rest to the JS host); no packet path.
  */
 function bindArgs(stackBase: number, regions: readonly Region[], checks: RegionChecks): number[] {
-  const args: number[] = [stackBase, 0, 0, 0, 0, 0, 0];
+  const args: number[] = [stackBase, ...new Array<number>(BIND_SLOTS_AT - 1).fill(0)];
   for (let k = 0; k < REGION_SLOTS; k++) pushSlot(args, regions[k], checks);
   for (let k = 0, n = 0; n < REGION_SLOTS; k++) {
     const r = k < regions.length ? regions[k] : undefined;

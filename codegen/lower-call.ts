@@ -78,6 +78,8 @@ export function lowerCall(ctx: FnContext, insn: CallInsn): Expr {
         ...(ctx.options.budget ? [chargeBudget(ctx, insn.pc)] : []),
         ctx.markDirty(),
         ctx.set(0, b.call(fnName(t.pc), [b.i32.sub(fp(), b.i32.const(STACK_FRAME_SIZE)), ...regs], 'i64')),
+        // A legacy packet load out of bounds in the callee ended the run (lower-mem.ts, `lowerLdPkt`).
+        ...(ctx.options.abortFlag ? [b.if(b.getGlobal(G.aborted, 'i32'), b.return(b.i64.const(0n)))] : []),
         ...ARG_REGS.map((r) => ctx.set(r, b.getGlobal(G.ret(r), 'i64'))),
       ]);
     }

@@ -25,6 +25,7 @@
 
 import { InternalError, InvalidProgramError, assertNever } from '../src/errors.js';
 import { STACK_SIZE, type WasmHelperShape } from '../src/exec.js';
+import type { PacketContext } from './host.js';
 import type { Insn, Reg } from '../src/isa/insn.js';
 import type { Program } from '../src/isa/program.js';
 import { WasmBuilder, binaryenLoaded, loadBinaryen, type Expr } from './binaryen.js';
@@ -84,6 +85,11 @@ export interface TranslateOptions {
    * imported as `whelper_<id>` (with its size functions), its pointers checked inline. Default: none.
    */
   readonly wasmHelpers?: ReadonlyMap<number, WasmHelperShape>;
+  /**
+   * The packet entries' context mode (frame.ts, `PACKET_ENTRIES`): r1 = this context, set up before each run,
+   * instead of the packet. Default: none (r1 = the packet, r2 = its length).
+   */
+  readonly packetContext?: PacketContext;
 }
 
 /** Statistics of one translation, for the CLI and the benchmarks. */
@@ -152,6 +158,7 @@ export function translateSync(program: Program, options: TranslateOptions = {}):
     proven: proven === undefined ? () => false : typeof proven === 'function' ? proven : (pc) => proven.has(pc),
     controlFlow: options.controlFlow ?? 'auto',
     wasmHelpers: options.wasmHelpers ?? NO_WASM_HELPERS,
+    abortFlag: program.insns.some((i) => i.kind === 'ldpkt') && program.insns.some((i) => i.kind === 'call' && i.target.kind === 'local'),
   };
   const calledIds = [...new Set(program.insns.flatMap((i) => (i.kind === 'call' && i.target.kind === 'helper' ? [i.target.id] : [])))].sort((a, b) => a - b);
   const helperIds = calledIds.filter((id) => !lowerOptions.wasmHelpers.has(id));
@@ -175,6 +182,7 @@ export function translateSync(program: Program, options: TranslateOptions = {}):
     if (lowerOptions.budget) b.addGlobal(G.budget, 'i64', 0);
     for (const r of [1, 2, 3, 4, 5] as const) b.addGlobal(G.ret(r), 'i64', 0);
     b.addGlobal(G.dirty, 'i32', 1);
+    if (lowerOptions.abortFlag) b.addGlobal(G.aborted, 'i32', 0);
     b.addGlobal(G.faultPc, 'i32', -1);
     b.addGlobal(G.faultWhat, 'i32', 0);
     b.addGlobal(G.faultAddr, 'i64', 0);
@@ -210,9 +218,13 @@ export function translateSync(program: Program, options: TranslateOptions = {}):
       b.addGlobal(G.faultSize, 'i32', 0);
       b.addGlobalExport(G.faultSize);
     }
-    buildBind(b, lowerOptions, use);
+    if (options.packetContext !== undefined) {
+      checkPacketContext(options.packetContext);
+      for (const g of [G.pkCtx, G.pkCtxTemplate]) b.addGlobal(g, 'i32', 0);
+    }
+    buildBind(b, lowerOptions, use, options.packetContext !== undefined);
     buildEntry(b, lowerOptions, use);
-    if (!cache) buildPacketEntries(b, lowerOptions, use, frameStoreLow);
+    if (!cache) buildPacketEntries(b, lowerOptions, use, frameStoreLow, options.packetContext);
     const t1 = performance.now();
 
     b.runPasses(passes, options.optimizeLevel ?? 1, 0);
@@ -346,7 +358,7 @@ function trapBlock(b: WasmBuilder, body: readonly Expr[]): Expr {
  *       (global.set $stack_lo (i64.extend_i32_u $stack)) (global.set $pk_stack $stack) ... (global.set $dirty (i32.const 1))
  *       (global.set $rd0_lo (i64.extend_i32_u $rd0_lo)) (global.set $rd0_span1 (i64.extend_i32_u $rd0_span1)) ...)
  */
-function buildBind(b: WasmBuilder, options: LowerOptions, use: StateUse): void {
+function buildBind(b: WasmBuilder, options: LowerOptions, use: StateUse, context: boolean): void {
   const p = (i: number): Expr => b.getLocal(i, 'i32');
   const u = (e: Expr): Expr => b.i64.extend_u(e);
   const body: Expr[] = [
@@ -359,7 +371,8 @@ function buildBind(b: WasmBuilder, options: LowerOptions, use: StateUse): void {
     b.setGlobal(G.dirty, b.i32.const(1)),
   ];
   if (options.budget) body.push(b.setGlobal(G.budgetInit, b.i64.or(u(p(5)), b.i64.shl(u(p(6)), b.i64.const(32n)))));
-  const names = ['stack', 'data', 'offsets', 'results', 'writable', 'budget_lo', 'budget_hi'];
+  if (context) body.push(b.setGlobal(G.pkCtx, p(7)), b.setGlobal(G.pkCtxTemplate, p(8)));
+  const names = ['stack', 'data', 'offsets', 'results', 'writable', 'budget_lo', 'budget_hi', 'ctx', 'ctx_template'];
   // Every slot's params, in the order of slotGlobals; only the globals the code reads are set.
   let at = BIND_SLOTS_AT;
   for (const kind of ['rd', 'wr'] as const) {
@@ -396,6 +409,7 @@ function buildEntry(b: WasmBuilder, options: LowerOptions, use: StateUse): void 
     );
   }
   if (options.budget) body.push(b.setGlobal(G.budget, b.getLocal(0, 'i64')));
+  if (options.abortFlag) body.push(b.setGlobal(G.aborted, b.i32.const(0)));
   const zero = (): Expr => b.i64.const(0n);
   const args = [1, 2, 3, 4, 5].map((r) => b.getLocal(2 + r, 'i64'));
   const fp = b.i32.add(b.getGlobal(G.pkStack, 'i32'), b.i32.const(STACK_SIZE));
@@ -432,7 +446,7 @@ function buildEntry(b: WasmBuilder, options: LowerOptions, use: StateUse): void 
  *       (then <zero [pk_stack, pk_stack + 4096)> (global.set $dirty (i32.const 0)))
  *       (else <zero [fp + frameStoreLow, fp)>))
  */
-function buildPacketEntries(b: WasmBuilder, options: LowerOptions, use: StateUse, frameStoreLow: number): void {
+function buildPacketEntries(b: WasmBuilder, options: LowerOptions, use: StateUse, frameStoreLow: number, context: PacketContext | undefined): void {
   const i32 = b.i32;
   const i64 = b.i64;
   const u = (e: Expr): Expr => i64.extend_u(e);
@@ -470,9 +484,17 @@ function buildPacketEntries(b: WasmBuilder, options: LowerOptions, use: StateUse
       ),
     );
     if (options.budget) body.push(b.setGlobal(G.budget, b.getGlobal(G.budgetInit, 'i64')));
+    if (options.abortFlag) body.push(b.setGlobal(G.aborted, i32.const(0)));
     const zero = (): Expr => i64.const(0n);
     const fp = i32.add(stack(), i32.const(STACK_SIZE));
-    const r0 = b.call(fnName(0), [fp, zero(), u(lo()), u(len()), zero(), zero(), zero(), zero(), zero(), zero(), zero()], 'i64');
+    let r1 = u(lo());
+    let r2 = u(len());
+    if (context !== undefined) {
+      body.push(...setContext(b, context, lo, len));
+      r1 = u(b.getGlobal(G.pkCtx, 'i32'));
+      r2 = zero();
+    }
+    const r0 = b.call(fnName(0), [fp, zero(), r1, r2, zero(), zero(), zero(), zero(), zero(), zero(), zero()], 'i64');
     return { stmts: body, r0: i32.wrap(r0) };
   };
 
@@ -502,6 +524,39 @@ function buildPacketEntries(b: WasmBuilder, options: LowerOptions, use: StateUse
     b.addExport(F.runBatch);
     b.addGlobalExport(G.batchPos);
   }
+}
+
+/**
+ * Context mode: the context of a run on the packet `[lo(), lo() + len())` (frame.ts, `PACKET_ENTRIES`): the
+ * writable fields from the template, then the per-packet fields.
+ *
+ *     (i32.store offset=48 (global.get $pk_ctx) (i32.load offset=48 (global.get $pk_ctx_template)))   ;; each writable word
+ *     (i32.store offset=0 (global.get $pk_ctx) $lo) (i32.store offset=4 (global.get $pk_ctx) (i32.add $lo $len)) ...
+ *     (i32.store16 offset=16 (global.get $pk_ctx) (select (i32.load16_u offset=12 $lo) (i32.const 0) (i32.ge_u $len (i32.const 14))))
+ */
+function setContext(b: WasmBuilder, c: PacketContext, lo: () => Expr, len: () => Expr): Expr[] {
+  const i32 = b.i32;
+  const ctx = (): Expr => b.getGlobal(G.pkCtx, 'i32');
+  const out: Expr[] = [];
+  for (const w of c.writable) {
+    for (let off = w.start; off < w.end; off += 4) out.push(b.store32(ctx(), b.load32(b.getGlobal(G.pkCtxTemplate, 'i32'), off), off));
+  }
+  for (const off of c.data) out.push(b.store32(ctx(), lo(), off));
+  for (const off of c.dataEnd) out.push(b.store32(ctx(), i32.add(lo(), len()), off));
+  for (const off of c.len) out.push(b.store32(ctx(), len(), off));
+  if (c.etherType !== undefined) {
+    out.push(b.store16(ctx(), b.select(i32.ge_u(len(), i32.const(14)), b.load16u(lo(), 12), i32.const(0)), c.etherType));
+  }
+  return out;
+}
+
+/** Rejects a context the entries cannot set up: fields outside the struct or misaligned. */
+function checkPacketContext(c: PacketContext): void {
+  const ok = (off: number, size: number): boolean => Number.isInteger(off) && off >= 0 && off % size === 0 && off + size <= c.size;
+  if (!(Number.isInteger(c.size) && c.size > 0 && c.size % 4 === 0)) throw new RangeError(`packet context size ${c.size} is not a positive multiple of 4`);
+  for (const off of [...c.data, ...c.dataEnd, ...c.len]) if (!ok(off, 4)) throw new RangeError(`packet context field at ${off} is not a 4-byte field inside the ${c.size}-byte struct`);
+  if (c.etherType !== undefined && !ok(c.etherType, 2)) throw new RangeError(`packet context EtherType field at ${c.etherType} is not a 2-byte field inside the struct`);
+  for (const w of c.writable) if (!(ok(w.start, 4) && w.end > w.start && w.end % 4 === 0 && w.end <= c.size)) throw new RangeError(`packet context writable range [${w.start}, ${w.end}) is not 4-byte aligned inside the struct`);
 }
 
 /**

@@ -6,7 +6,7 @@
  * conformance plugin with --interpret) must not pay for it.
  */
 
-import type { CompiledJit } from '../codegen/host.js';
+import type { CompiledJit, PacketContext } from '../codegen/host.js';
 import type { Executable, HelperTable } from '../src/exec.js';
 import type { Program } from '../src/isa/program.js';
 import { Interpreter } from '../src/interp/interpreter.js';
@@ -25,6 +25,8 @@ export interface PrepareContext {
   readonly proven?: ReadonlySet<number>;
   /** JIT only: modules another thread compiled for this program (codegen/host.ts, `CompiledJit`): no translation. */
   readonly compiled?: CompiledJit;
+  /** JIT only: compile the packet entries for this context (codegen/host.ts, `PacketContext`). */
+  readonly packetContext?: PacketContext;
 }
 
 /** Prepares `program` on `engine`: pre-decodes it (interpreter) or compiles and instantiates it (JIT). */
@@ -35,7 +37,10 @@ export async function prepareEngine(engine: EngineName, program: Program, ctx: P
     case 'jit': {
       const { compileForRuntime, jitFromCompiled } = await import('../codegen/compile.js');
       if (ctx.compiled !== undefined) return jitFromCompiled(ctx.memory, ctx.helpers, ctx.compiled);
-      return compileForRuntime(program, ctx, ctx.proven === undefined ? {} : { proven: ctx.proven });
+      return compileForRuntime(program, ctx, {
+        ...(ctx.proven !== undefined ? { proven: ctx.proven } : {}),
+        ...(ctx.packetContext !== undefined ? { packetContext: ctx.packetContext } : {}),
+      });
     }
   }
 }

@@ -33,7 +33,7 @@
 
 import { ExecutionError, InternalError } from '../src/errors.js';
 import { STACK_SIZE, type Executable, type ExecRequest, type HelperTable, type Region } from '../src/exec.js';
-import type { PacketBinding, PacketEngine } from '../codegen/host.js';
+import type { PacketBinding, PacketContext, PacketEngine } from '../codegen/host.js';
 import type { Runtime } from './runtime.js';
 
 /**
@@ -49,6 +49,24 @@ export interface PacketOptions {
   readonly budget?: number;
   /** Whether programs may write the packet. Default true. */
   readonly writable?: boolean;
+  /**
+   * Context mode: each run gets r1 = this context struct (XDP's `xdp_md`, a socket filter's `__sk_buff`) instead
+   * of the packet, set up as `layout` says (codegen/host.ts, `PacketContext`). A JIT-compiled program must have
+   * been compiled for the same layout (`LoadOptions.packetContext`). Its static fields come from
+   * {@link PacketPath.setContext}.
+   */
+  readonly context?: PathContext;
+}
+
+/** A packet path's context (see {@link PacketOptions.context}). */
+export interface PathContext {
+  readonly layout: PacketContext;
+  /**
+   * The struct's regions, offsets relative to its start: what runs may load (with writability) and store. A
+   * region inside another one needs no load slot of its own (the JIT has REGION_SLOTS - 1 for the context and the
+   * map arenas).
+   */
+  readonly regions: readonly { readonly start: number; readonly end: number; readonly writable: boolean; readonly name: string }[];
 }
 
 /** A fault in a batch: the `ExecutionError` of the run that faulted, naming its packet. */
@@ -101,6 +119,10 @@ export class PacketPath {
   private lastCount = 0;
   private busy = false;
   private nested: PacketPath | undefined;
+  /** Context mode: the struct (its template right after it) and its regions in linear memory. */
+  private ctx = 0;
+  private ctxRegions: readonly Region[] = [];
+  private contextFill: ((view: DataView, at: number) => void) | undefined;
 
   constructor(
     private readonly runtime: Runtime,
@@ -116,6 +138,12 @@ export class PacketPath {
     this.memory = runtime.memory;
     this.engine = hasPacketEngine(executable) ? executable.packetEngine(budget !== undefined) : new LoopPacketEngine(executable, runtime.memory);
     this.stackBase = runtime.alloc(STACK_SIZE, 16);
+    const context = options.context;
+    if (context !== undefined) {
+      const size = context.layout.size;
+      this.ctx = runtime.alloc(2 * size, 16);
+      this.ctxRegions = context.regions.map((r) => ({ ...r, start: this.ctx + r.start, end: this.ctx + r.end }));
+    }
     this.allocData(INITIAL_DATA);
     this.allocTables(INITIAL_TABLE);
     this.bind();
@@ -259,10 +287,29 @@ export class PacketPath {
     return u8.subarray(this.data + u32[o + index], this.data + u32[o + index + 1]);
   }
 
+  /**
+   * Context mode: writes the context's static fields (`fill` writes the struct at `at` in `view`; everything it
+   * leaves alone is 0) into the template every run starts from. Takes effect from the next run.
+   */
+  setContext(fill: (view: DataView, at: number) => void): void {
+    const layout = this.options.context?.layout;
+    if (layout === undefined) throw new RangeError('this packet path has no context');
+    this.contextFill = fill;
+    const template = this.ctx + layout.size;
+    new Uint8Array(this.memory.buffer, template, layout.size).fill(0);
+    fill(new DataView(this.memory.buffer), template);
+    new Uint8Array(this.memory.buffer).copyWithin(this.ctx, template, template + layout.size);
+    this.nested?.setContext(fill);
+  }
+
   /** The path a helper re-entering this one (during a run) gets: its own stack and buffers. */
   private inner(): PacketPath {
     if (this.depth + 1 >= MAX_NESTING) throw new ExecutionError('call_depth', `more than ${MAX_NESTING} nested packet runs of one program`, 0);
-    return (this.nested ??= new PacketPath(this.runtime, this.executable, this.helpers, this.options, this.depth + 1));
+    if (this.nested === undefined) {
+      this.nested = new PacketPath(this.runtime, this.executable, this.helpers, this.options, this.depth + 1);
+      if (this.contextFill !== undefined) this.nested.setContext(this.contextFill);
+    }
+    return this.nested;
   }
 
   /**
@@ -298,6 +345,7 @@ export class PacketPath {
     const regions = this.runtime.mapRegions();
     this.boundRegions = regions;
     this.views();
+    const layout = this.options.context?.layout;
     this.engine.bind({
       stackBase: this.stackBase,
       data: this.data,
@@ -305,8 +353,9 @@ export class PacketPath {
       results: this.results,
       writable: this.writable,
       budget: this.budget,
-      regions,
+      regions: [...this.ctxRegions, ...regions],
       helpers: this.helpers,
+      ...(layout ? { context: { ctx: this.ctx, template: this.ctx + layout.size, layout } } : {}),
     });
   }
 }
@@ -354,15 +403,29 @@ class LoopPacketEngine implements PacketEngine {
 
   private runAt(b: PacketBinding, start: number, length: number): number {
     new Uint8Array(this.memory.buffer, b.stackBase, STACK_SIZE).fill(0);
+    if (b.context !== undefined) fillPacketContext(new DataView(this.memory.buffer), b.context.ctx, b.context.layout, start, length, b.context.template);
     const req: ExecRequest = {
       memory: this.memory,
       stackBase: b.stackBase,
       regions: length > 0 ? [{ start, end: start + length, writable: b.writable, name: 'packet' }, ...b.regions] : b.regions,
-      args: [BigInt(start), BigInt(length)],
+      args: b.context ? [BigInt(b.context.ctx), 0n] : [BigInt(start), BigInt(length)],
       helpers: b.helpers,
       budget: b.budget,
       packet: { start, length },
     };
     return Number(BigInt.asUintN(32, this.executable.run(req)));
   }
+}
+
+/**
+ * Context mode, for engines driven from JS: what the JIT's entries do before a run (codegen/translate.ts,
+ * `setContext`): the writable fields from the template (when given), then the per-packet fields of the packet
+ * `[start, start + length)`.
+ */
+export function fillPacketContext(dv: DataView, ctx: number, c: PacketContext, start: number, length: number, template?: number): void {
+  if (template !== undefined) for (const w of c.writable) for (let off = w.start; off < w.end; off += 4) dv.setUint32(ctx + off, dv.getUint32(template + off, true), true);
+  for (const off of c.data) dv.setUint32(ctx + off, start, true);
+  for (const off of c.dataEnd) dv.setUint32(ctx + off, start + length, true);
+  for (const off of c.len) dv.setUint32(ctx + off, length, true);
+  if (c.etherType !== undefined) dv.setUint16(ctx + c.etherType, length >= 14 ? dv.getUint16(start + 12, true) : 0, true);
 }

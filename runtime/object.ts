@@ -19,15 +19,22 @@
 
 import { readFile } from 'node:fs/promises';
 import { ExecutionError, InvalidProgramError } from '../src/errors.js';
-import { STACK_SIZE, type HelperTable, type Region } from '../src/exec.js';
+import { STACK_SIZE, type Executable, type HelperTable, type Region } from '../src/exec.js';
+import type { PacketContext } from '../codegen/host.js';
 import { loadElf, type ElfObject, type ElfProgram } from '../src/elf/loader.js';
-import { contextLayout, programTypeOfSection, type ContextLayout, type ProgramType } from '../src/verifier/context.js';
+import { contextLayout, programTypeOfSection, type ContextLayout, type CtxField, type ProgramType } from '../src/verifier/context.js';
 import type { VerifiedProgram } from '../src/verifier/verify.js';
 import type { Program } from '../src/isa/program.js';
 import type { EngineName } from './engines.js';
 import type { AnyMap, ProgArray } from './maps/map.js';
-import { LoadedProgram, Runtime, UNPROVEN_LOOP_BUDGET } from './runtime.js';
+import { LoadedProgram, Runtime, UNPROVEN_LOOP_BUDGET, mapSpecOf } from './runtime.js';
+import type { MapDefinition } from './maps/registry.js';
+import { assemble } from '../src/isa/asm.js';
+import { decode } from '../src/isa/decode.js';
+import { parseProgramBytes } from '../src/cli/input.js';
 import type { TailCallState } from './tailcall.js';
+import { BatchExecutionError, fillPacketContext, type PacketBatch, type PacketPath } from './filter.js';
+import { MAP_HELPER } from './maps/abi.js';
 
 /** XDP actions (Linux `enum xdp_action`). */
 export const XDP_ABORTED = 0;
@@ -54,8 +61,31 @@ export interface LoadObjectOptions {
   readonly helpers?: HelperTable;
   /** Runtime to create the maps and load the programs in (share one to share memory). Default: a new one. */
   readonly runtime?: Runtime;
+  /**
+   * The section (hence the program type: `xdp`, `socket`, `tc`, anything else runs raw) of code that is not an
+   * ELF object: a path to an assembly or bytecode file, or bytes without the ELF magic. Default `raw`.
+   */
+  readonly section?: string;
   /** Load only these programs (C function names). Default: all. */
   readonly programs?: readonly string[];
+}
+
+/**
+ * A program given as code rather than as an ELF object, for {@link loadObject}: eBPF assembly (this project's
+ * syntax, src/isa/asm.ts) or raw bytecode (8-byte little-endian slots), with what an ELF object would say
+ * about it.
+ */
+export interface ProgramCode {
+  /** Assembly text; or give `bytecode`. */
+  readonly asm?: string;
+  /** Raw bytecode; or give `asm`. */
+  readonly bytecode?: Uint8Array;
+  /** The program's name in {@link BpfObject.programs}. Default `main`. */
+  readonly name?: string;
+  /** Its section, which gives its type as in an ELF object. Default {@link LoadObjectOptions.section}, else `raw`. */
+  readonly section?: string;
+  /** The maps `lddw map_idx N` refers to (N indexes this list), created in the runtime; named by `name`, else `map<N>`. */
+  readonly maps?: readonly MapDefinition[];
 }
 
 /** Extra context fields for one run. */
@@ -116,7 +146,10 @@ export class BpfProgram {
     this.type = programTypeOfSection(elf.section);
     this.layout = contextLayout(this.type);
     this.ctxSpans = this.layout ? contextSpans(this.layout) : [];
+    this.packetContextFor = this.layout ? packetContextOf(this.layout) : undefined;
   }
+
+  private readonly packetContextFor: PacketContext | undefined;
 
   /** The context as runs of fields of equal writability: a store may reach only the fields the type makes writable. */
   private readonly ctxSpans: readonly { start: number; end: number; writable: boolean }[];
@@ -152,6 +185,8 @@ export class BpfProgram {
    * the program faults; the object stays usable.
    */
   run(packet: Uint8Array, meta: PacketMeta = {}): number {
+    const path = this.fastPath(meta);
+    if (path !== undefined) return path.run(packet);
     const rt = this.object.runtime;
     const ctxSize = this.layout?.size ?? 0;
     if (ctxSize + packet.length > this.cap) this.grow(ctxSize + packet.length);
@@ -238,46 +273,150 @@ export class BpfProgram {
   private args: bigint[] | undefined;
 
   /**
-   * Runs the program over every packet in order and returns r0's low 32 bits for each. Throws an
-   * `ExecutionError` whose message names the packet index when a run faults; the packets before it were run.
+   * Runs the program over every packet in order and returns r0's low 32 bits for each (in `out` when given).
+   * `packets` is an array, or packets back to back in one buffer (`{data, offsets}`: packet i is
+   * `data[offsets[i] .. offsets[i + 1])`, one copy for the whole batch). XDP and socket filter programs run the
+   * whole batch in one call into WebAssembly on the JIT. Throws an `ExecutionError` (a `BatchExecutionError`
+   * naming the packet index) when a run faults; the packets before it were run.
    */
-  runBatch(packets: readonly Uint8Array[], meta: PacketMeta = {}): Uint32Array {
-    const out = new Uint32Array(packets.length);
-    for (let i = 0; i < packets.length; i++) {
+  runBatch(packets: PacketBatch, meta: PacketMeta = {}, out?: Uint32Array): Uint32Array {
+    const path = this.fastPath(meta);
+    if (path !== undefined) return path.runBatch(packets, out);
+    const list = batchList(packets);
+    const result = out ?? new Uint32Array(list.length);
+    if (result.length < list.length) throw new RangeError(`out has room for ${result.length} results, the batch has ${list.length} packets`);
+    for (let i = 0; i < list.length; i++) {
       try {
-        out[i] = this.run(packets[i], meta);
+        result[i] = this.run(list[i], meta);
       } catch (e) {
-        if (e instanceof ExecutionError) throw new ExecutionError(e.code, `packet ${i}: ${e.detail}`, e.pc ?? 0, { cause: e });
+        if (e instanceof ExecutionError) throw new BatchExecutionError(i, e);
         throw e;
       }
     }
-    return out;
+    return result;
   }
 
+  /** The packet path (runtime/filter.ts) in context mode, once made; `null`: this program cannot take it. */
+  private path: PacketPath | null | undefined;
+  /** The meta the path's context template was written for. */
+  private pathMeta: PacketMeta | undefined;
+
+  /**
+   * The packet path for runs with `meta`, or undefined when they take the general path: a program type without
+   * a context the path can set up (`raw`, `tc`: its writable fields need more region slots than the JIT has),
+   * a program that tail-calls (the general path's driver runs the callees), a JIT program compiled without the
+   * context, or an explicit `protocol` (the path derives it from each packet).
+   */
+  private fastPath(meta: PacketMeta): PacketPath | undefined {
+    if (meta.protocol !== undefined) return undefined;
+    if (this.path === undefined) this.path = this.makePath();
+    if (this.path === null) return undefined;
+    if (this.pathMeta === undefined || !sameMeta(this.pathMeta, meta)) {
+      this.path.setContext((dv, at) => this.writeStatic(dv, at, meta));
+      this.pathMeta = { ...meta };
+    }
+    return this.path;
+  }
+
+  private makePath(): PacketPath | null {
+    const pc = this.packetContext;
+    if (pc === undefined || this.layout === undefined) return null;
+    if (this.program.insns.some((i) => i.kind === 'call' && i.target.kind === 'helper' && i.target.id === MAP_HELPER.tail_call)) return null;
+    const exe = this.loaded.executable as Executable & { readonly packetContext?: PacketContext };
+    if (this.loaded.engine === 'jit' && exe.packetContext !== pc) return null;
+    const v = this.loaded.verified;
+    const budget = this.budgetOption ?? (v?.terminates === false || v === undefined ? UNPROVEN_LOOP_BUDGET : undefined);
+    return this.loaded.packetPath({
+      ...(budget !== undefined ? { budget } : {}),
+      writable: this.layout.packetWritable,
+      context: { layout: pc, regions: pathRegions(this.layout) },
+    });
+  }
+
+  /** The context the packet path sets up for this program's type, if it can (see {@link packetContextOf}). */
+  get packetContext(): PacketContext | undefined {
+    return this.packetContextFor;
+  }
+
+  /** A fresh context of the general path: all zero, the per-packet fields, then the static ones. */
   private writeContext(dv: DataView, ctx: number, data: number, packet: Uint8Array, meta: PacketMeta): void {
-    const end = data + packet.length;
+    const layout = this.layout!;
+    fillPacketContext(dv, ctx, packetContextOf(layout, true)!, data, packet.length);
+    this.writeStatic(dv, ctx, meta);
+    if (meta.protocol !== undefined && layout.struct === '__sk_buff') {
+      dv.setUint16(ctx + 16, meta.protocol, false); // protocol: network byte order
+    }
+  }
+
+  /** The context fields that are the same for every packet (from `meta`); the rest is left as it is. */
+  private writeStatic(dv: DataView, ctx: number, meta: PacketMeta): void {
     if (this.type === 'xdp') {
-      dv.setUint32(ctx + 0, data, true);
-      dv.setUint32(ctx + 4, end, true);
-      dv.setUint32(ctx + 8, data, true); // data_meta: no metadata area
       dv.setUint32(ctx + 12, meta.ingressIfindex ?? 1, true);
       dv.setUint32(ctx + 16, meta.rxQueueIndex ?? 0, true);
       return;
     }
     // __sk_buff (socket, tc): the fields a filter commonly reads.
-    const etherType = packet.length >= 14 ? (packet[12] << 8) | packet[13] : 0;
-    const protocol = meta.protocol ?? etherType;
-    dv.setUint32(ctx + 0, packet.length, true); // len
-    dv.setUint32(ctx + 16, ((protocol & 0xff) << 8) | ((protocol >> 8) & 0xff), true); // protocol, network order
     dv.setUint32(ctx + 36, meta.ingressIfindex ?? 1, true); // ingress_ifindex
     dv.setUint32(ctx + 40, meta.ingressIfindex ?? 1, true); // ifindex
-    dv.setUint32(ctx + 76, data, true); // data
-    dv.setUint32(ctx + 80, end, true); // data_end
     dv.setUint32(ctx + 88, 2, true); // family: AF_INET
     dv.setUint32(ctx + 92, meta.remoteIp4 ?? 0, false); // remote_ip4: network byte order, as in Linux
     dv.setUint16(ctx + 132, meta.remotePort ?? 0, false); // remote_port: network byte order in the low 16 bits
-    dv.setUint32(ctx + 140, data, true); // data_meta
   }
+}
+
+function sameMeta(a: PacketMeta, b: PacketMeta): boolean {
+  return a.ingressIfindex === b.ingressIfindex && a.rxQueueIndex === b.rxQueueIndex && a.protocol === b.protocol
+    && a.remoteIp4 === b.remoteIp4 && a.remotePort === b.remotePort;
+}
+
+/** The packets of a batch as a list (views into `data` for the `{data, offsets}` form). */
+function batchList(packets: PacketBatch): readonly Uint8Array[] {
+  if (Array.isArray(packets)) return packets as readonly Uint8Array[];
+  const { data, offsets } = packets as Exclude<PacketBatch, readonly Uint8Array[]>;
+  return Array.from({ length: Math.max(offsets.length - 1, 0) }, (_, i) => data.subarray(offsets[i], offsets[i + 1]));
+}
+
+/**
+ * What the packet path sets up in a context of this layout for each packet (codegen/host.ts, `PacketContext`):
+ * `data` and `data_meta` (no metadata area: it is empty) = the packet, `data_end` = its end, `len` = its length,
+ * `protocol` = its EtherType; the writable fields restored. Undefined for a layout the path cannot serve (see
+ * {@link pathRegions}) unless `any`.
+ */
+export function packetContextOf(layout: ContextLayout, any = false): PacketContext | undefined {
+  if (!any && pathRegions(layout).filter((r) => r.writable).length > MAX_CONTEXT_STORE_REGIONS) return undefined;
+  let c = CONTEXTS.get(layout);
+  if (c === undefined) CONTEXTS.set(layout, (c = makePacketContext(layout)));
+  return c;
+}
+
+/** One {@link PacketContext} per layout: a program compiled for it is recognised by identity. */
+const CONTEXTS = new WeakMap<ContextLayout, PacketContext>();
+
+function makePacketContext(layout: ContextLayout): PacketContext {
+  const offs = (pred: (f: CtxField) => boolean): number[] => layout.fields.filter(pred).map((f) => f.off);
+  const protocol = layout.fields.find((f) => f.name === 'protocol');
+  return {
+    size: layout.size,
+    data: offs((f) => f.kind === 'pkt' || f.kind === 'pkt_meta'),
+    dataEnd: offs((f) => f.kind === 'pkt_end'),
+    len: offs((f) => f.name === 'len'),
+    ...(protocol !== undefined ? { etherType: protocol.off } : {}),
+    writable: contextSpans(layout).filter((s) => s.writable).map(({ start, end }) => ({ start, end })),
+  };
+}
+
+/**
+ * Writable regions the packet path leaves for the context: its store slots are the packet's, the map value
+ * arena's, and these (codegen/frame.ts, REGION_SLOTS = 4).
+ */
+const MAX_CONTEXT_STORE_REGIONS = 1;
+
+/** The context's regions on the packet path: the whole struct for loads (its fields leave no gap), its writable spans for stores. */
+function pathRegions(layout: ContextLayout): { start: number; end: number; writable: boolean; name: string }[] {
+  return [
+    { start: 0, end: layout.size, writable: false, name: layout.struct },
+    ...contextSpans(layout).filter((s) => s.writable).map((s) => ({ ...s, name: layout.struct })),
+  ];
 }
 
 /** Splits a context layout into maximal runs of fields with the same writability, in offset order. */
@@ -291,17 +430,51 @@ function contextSpans(layout: ContextLayout): { start: number; end: number; writ
   return spans;
 }
 
+/** The program of a {@link ProgramCode}. */
+function programOfCode(code: ProgramCode): Program {
+  if ((code.asm === undefined) === (code.bytecode === undefined)) throw new TypeError('ProgramCode takes exactly one of asm and bytecode');
+  return code.asm !== undefined ? assemble(code.asm) : decode(code.bytecode!);
+}
+
+/** A one-program object for code: its maps created in `runtime` (the verifier sees their specs, as for ELF maps). */
+function codeObject(runtime: Runtime, program: Program, code: Omit<ProgramCode, 'asm' | 'bytecode'>): { elf: ElfObject; maps: AnyMap[] } {
+  const maps = runtime.maps.createAll((code.maps ?? []).map((d, i) => ({ ...d, name: d.name ?? `map${i}` })));
+  const name = code.name ?? 'main';
+  const section = code.section ?? 'raw';
+  const prog: ElfProgram = { name, section, program, functions: [{ name, section, pc: 0 }], lineInfo: [], maps: maps.map((_, i) => i) };
+  return { elf: { programs: [prog], maps: maps.map(mapSpecOf) }, maps };
+}
+
+function isElf(bytes: Uint8Array): boolean {
+  return bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46;
+}
+
 /**
  * Loads an eBPF ELF object (bytes, or a file path) into a runtime: creates its maps (with their initial
  * values: global data, PROG_ARRAY slots, inner maps), verifies every program for the type its section implies,
- * resolves map references and loads each program on the engine.
+ * resolves map references and loads each program on the engine. Code loads the same way, as a one-program
+ * object: a {@link ProgramCode} (assembly or bytecode), bytes that are not ELF (bytecode), or a path to an
+ * assembly, hex or bytecode file (as the CLI reads them); its type comes from `section` (default `raw`).
  *
  * @throws InvalidProgramError for a malformed object, VerifierError when a program is rejected.
  */
-export async function loadObject(source: Uint8Array | string, options: LoadObjectOptions = {}): Promise<BpfObject> {
-  const bytes = typeof source === 'string' ? new Uint8Array(await readFile(source)) : source;
-  const elf = loadElf(bytes);
+export async function loadObject(source: Uint8Array | string | ProgramCode, options: LoadObjectOptions = {}): Promise<BpfObject> {
   const runtime = options.runtime ?? new Runtime();
+  let elf: ElfObject;
+  let maps: AnyMap[];
+  if (source instanceof Uint8Array || typeof source === 'string') {
+    const bytes = typeof source === 'string' ? new Uint8Array(await readFile(source)) : source;
+    if (isElf(bytes)) {
+      elf = loadElf(bytes);
+      // PROG_ARRAY slots naming programs are filled once the programs are loaded (below).
+      maps = runtime.maps.createAll(elf.maps);
+    } else {
+      const code = parseProgramBytes(bytes, typeof source === 'string' ? source : 'program.bin');
+      ({ elf, maps } = codeObject(runtime, code.program, { section: options.section ?? 'raw' }));
+    }
+  } else {
+    ({ elf, maps } = codeObject(runtime, programOfCode(source), source.section === undefined && options.section !== undefined ? { ...source, section: options.section } : source));
+  }
   const engine = options.engine ?? 'jit';
   const mode = options.verify ?? 'strict';
   const wanted = options.programs ? new Set(options.programs) : undefined;
@@ -309,8 +482,6 @@ export async function loadObject(source: Uint8Array | string, options: LoadObjec
   if (wanted) {
     for (const n of wanted) if (!chosen.some((p) => p.name === n)) throw new InvalidProgramError('elf_no_program', `no program '${n}' in the object`);
   }
-  // PROG_ARRAY slots naming programs are filled once the programs are loaded (below).
-  const maps = runtime.maps.createAll(elf.maps);
   let helpers: HelperTable | undefined;
   if (options.helpers !== undefined) {
     const table = new Map(runtime.helpers);
@@ -324,10 +495,13 @@ export async function loadObject(source: Uint8Array | string, options: LoadObjec
     let loaded: LoadedProgram;
     try {
       // Runtime.load verifies before resolving map references: the verifier reads them to know the maps.
+      const layout = contextLayout(type);
+      const packetContext = layout ? packetContextOf(layout) : undefined;
       loaded = await runtime.load(p.program, {
         engine,
         helpers,
         maps,
+        ...(packetContext ? { packetContext } : {}),
         verify: mode === 'off' ? undefined : { mode, type, maps: elf.maps, lineInfo: p.lineInfo },
       });
     } catch (e) {

@@ -30,7 +30,7 @@ import type { HelperProto } from '../src/verifier/helpers.js';
 import type { Program } from '../src/isa/program.js';
 import { BPF_F, type MapSpec } from '../src/elf/maps.js';
 import { verify, type VerifiedProgram, type VerifyOptions } from '../src/verifier/verify.js';
-import type { CompiledJit } from '../codegen/host.js';
+import type { CompiledJit, PacketContext } from '../codegen/host.js';
 import { prepareEngine, type EngineName } from './engines.js';
 import { relocateMaps } from './maps/relocate.js';
 import { BatchExecutionError, PacketPath, type PacketBatch, type PacketOptions } from './filter.js';
@@ -126,6 +126,11 @@ export interface LoadOptions {
    * still compiled here.
    */
   readonly compiled?: CompiledJit;
+  /**
+   * @internal JIT only: the context the packet path's runs get in r1 (runtime/object.ts, for XDP and socket
+   * filter programs): the packet entries are compiled for it (codegen/host.ts, `PacketContext`).
+   */
+  readonly packetContext?: PacketContext;
 }
 
 /** Options for one run. */
@@ -149,7 +154,7 @@ export interface RunResult {
 }
 
 /** The verifier's view of a map created on a runtime (no inner map: a map of maps' lookups are opaque). */
-function mapSpecOf(map: AnyMap): MapSpec {
+export function mapSpecOf(map: AnyMap): MapSpec {
   const i = map.info;
   return {
     name: i.name, type: i.type, keySize: i.keySize, valueSize: i.valueSize, maxEntries: i.maxEntries, flags: i.flags,
@@ -363,7 +368,11 @@ export class Runtime {
       callbacks.set(target, await prepareEngine(engine, trampoline(resolved, target), { memory: this.memory, helpers }));
     }
     const proven = verified === undefined ? undefined : new Set([...verified.proven, ...verified.provenCalls]);
-    const executable = await prepareEngine(engine, resolved, { memory: this.memory, helpers, proven, ...(options.compiled ? { compiled: options.compiled } : {}) });
+    const executable = await prepareEngine(engine, resolved, {
+      memory: this.memory, helpers, proven,
+      ...(options.compiled ? { compiled: options.compiled } : {}),
+      ...(options.packetContext ? { packetContext: options.packetContext } : {}),
+    });
     return new LoadedProgram(this, program, engine, executable, helpers, verified);
   }
 

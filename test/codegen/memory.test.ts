@@ -232,6 +232,10 @@ describe('legacy packet loads (RFC 9669 section 5.5)', () => {
     const o = await runBoth('stb [r1+0], 0x55\ncall local f\nmov r0, 5\nexit\nf:\nldabsw 6\nmov r0, 6\nexit', { input: packet });
     expect(o.kind === 'ok' && o.r0).toBe(0n);
     expect(o.kind === 'ok' && o.input[0]).toBe(0x55);
+    // Two calls deep; and the same program on a packet that is long enough returns normally, twice in a row.
+    const nested = 'call local f\nmov r0, 5\nexit\nf:\ncall local g\nmov r0, 6\nexit\ng:\nldabsw 6\nmov r0, 7\nexit';
+    expect(await r0Of(nested, { input: packet })).toBe(0n);
+    expect(await r0Of(nested, { input: bytes(1, 2, 3, 4, 5, 6, 7, 8, 9, 10) })).toBe(5n);
   });
 });
 

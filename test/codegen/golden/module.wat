@@ -1,6 +1,6 @@
 (module
  (type $0 (func (param i32 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64) (result i64)))
- (type $1 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)))
+ (type $1 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)))
  (type $2 (func (param i64 i32 i32 i64 i64 i64 i64 i64) (result i64)))
  (type $3 (func (param i32) (result i32)))
  (type $4 (func (param i32 i32) (result i32)))
@@ -336,7 +336,7 @@
   )
   (unreachable)
  )
- (func $bind (param $stack i32) (param $data i32) (param $offsets i32) (param $results i32) (param $writable i32) (param $budget_lo i32) (param $budget_hi i32) (param $rd0_lo i32) (param $rd0_span1 i32) (param $rd0_span2 i32) (param $rd0_span4 i32) (param $rd0_span8 i32) (param $rd1_lo i32) (param $rd1_span1 i32) (param $rd1_span2 i32) (param $rd1_span4 i32) (param $rd1_span8 i32) (param $rd2_lo i32) (param $rd2_span1 i32) (param $rd2_span2 i32) (param $rd2_span4 i32) (param $rd2_span8 i32) (param $rd3_lo i32) (param $rd3_span1 i32) (param $rd3_span2 i32) (param $rd3_span4 i32) (param $rd3_span8 i32) (param $wr0_lo i32) (param $wr0_span1 i32) (param $wr0_span2 i32) (param $wr0_span4 i32) (param $wr0_span8 i32) (param $wr1_lo i32) (param $wr1_span1 i32) (param $wr1_span2 i32) (param $wr1_span4 i32) (param $wr1_span8 i32) (param $wr2_lo i32) (param $wr2_span1 i32) (param $wr2_span2 i32) (param $wr2_span4 i32) (param $wr2_span8 i32) (param $wr3_lo i32) (param $wr3_span1 i32) (param $wr3_span2 i32) (param $wr3_span4 i32) (param $wr3_span8 i32)
+ (func $bind (param $stack i32) (param $data i32) (param $offsets i32) (param $results i32) (param $writable i32) (param $budget_lo i32) (param $budget_hi i32) (param $ctx i32) (param $ctx_template i32) (param $rd0_lo i32) (param $rd0_span1 i32) (param $rd0_span2 i32) (param $rd0_span4 i32) (param $rd0_span8 i32) (param $rd1_lo i32) (param $rd1_span1 i32) (param $rd1_span2 i32) (param $rd1_span4 i32) (param $rd1_span8 i32) (param $rd2_lo i32) (param $rd2_span1 i32) (param $rd2_span2 i32) (param $rd2_span4 i32) (param $rd2_span8 i32) (param $rd3_lo i32) (param $rd3_span1 i32) (param $rd3_span2 i32) (param $rd3_span4 i32) (param $rd3_span8 i32) (param $wr0_lo i32) (param $wr0_span1 i32) (param $wr0_span2 i32) (param $wr0_span4 i32) (param $wr0_span8 i32) (param $wr1_lo i32) (param $wr1_span1 i32) (param $wr1_span2 i32) (param $wr1_span4 i32) (param $wr1_span8 i32) (param $wr2_lo i32) (param $wr2_span1 i32) (param $wr2_span2 i32) (param $wr2_span4 i32) (param $wr2_span8 i32) (param $wr3_lo i32) (param $wr3_span1 i32) (param $wr3_span2 i32) (param $wr3_span4 i32) (param $wr3_span8 i32)
   (global.set $stack_lo
    (i64.extend_i32_u
     (local.get $stack)
