@@ -73,7 +73,7 @@ export { CONFORMANCE_HELPERS } from './conformance/helpers.js';
 // Real programs: ELF objects loaded into a runtime, run XDP-style
 export {
   loadObject, BpfObject, BpfProgram, XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_TX, XDP_REDIRECT, XDP_ACTION_NAMES,
-  type LoadObjectOptions, type PacketMeta,
+  packetContextOf, type LoadObjectOptions, type PacketMeta, type ProgramCode,
 } from '../runtime/object.js';
 export { attachFilter, type AttachFilterOptions, type SocketFilter } from '../runtime/dgram.js';
 
@@ -83,3 +83,27 @@ export type { HelperDefinition, CustomArg } from '../runtime/helpers/custom.js';
 export { MAX_TAIL_CALLS } from '../runtime/tailcall.js';
 export { WorkerPool, PoolProgram, type PoolOptions, type PoolLoadOptions } from '../runtime/workers/pool.js';
 export { BatchExecutionError, type PacketBatch, type PacketOptions } from '../runtime/filter.js';
+
+// Classic BPF and pcap
+export {
+  type ClassicInsn, type ClassicReason, ClassicProgramError, BPF_MEMWORDS, BPF_MAXINSNS,
+} from './cbpf/insn.js';
+export { checkClassic, CLASSIC_OPCODES } from './cbpf/check.js';
+export {
+  decodeClassic, encodeClassic, parseClassic, parseClassicD, parseClassicDd, parseClassicDdd, classicTextForm,
+  type ClassicReadOptions, type ClassicTextForm,
+} from './cbpf/decode.js';
+export { formatClassic, formatClassicDd, formatClassicDdd } from './cbpf/print.js';
+export { classicToEbpf, readsLength, type ClassicConvertOptions } from './cbpf/convert.js';
+export { PcapError, type PcapErrorCode } from './pcap/errors.js';
+export {
+  readCapture, decodeCapture, CaptureParser, type CapturePacket, type CaptureInterface, type CaptureFormat,
+  type CaptureSource, type ReadCaptureOptions,
+} from './pcap/reader.js';
+export { encodePcap, PcapWriter, openPcapFile, type PcapWritePacket, type PcapWriteOptions, type PcapSink } from './pcap/writer.js';
+
+// tcpdump (pcap-filter) expressions compiled straight to eBPF
+export {
+  compileFilter, parseFilter, FilterSyntaxError, FILTER_ACCEPT, SUPPORTED_LINK_TYPES,
+  type CompileFilterOptions, type FilterErrorCode, type Filter,
+} from './pcap-filter/index.js';

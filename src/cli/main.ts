@@ -238,6 +238,24 @@ async function main(argv: string[]): Promise<number> {
       }
     });
 
+  program
+    .command('filter')
+    .description('count (or write) the packets of a pcap/pcapng file a filter matches: a tcpdump expression, --cbpf TEXT (tcpdump -ddd) or --prog FILE.o')
+    .argument('[expression...]', 'a tcpdump filter expression')
+    .requiredOption('-r, --read <file>', 'capture to read (pcap or pcapng)')
+    .option('-w, --write <file>', 'write the matched packets to this pcap file')
+    .option('--cbpf <text>', 'classic BPF as `tcpdump -ddd` prints it (newline- or comma-separated)')
+    .option('--prog <file>', 'an eBPF object: XDP programs match on XDP_PASS/TX/REDIRECT, others on non-zero')
+    .option('--section <name>', 'with --prog: the program\'s section')
+    .option('--program <name>', 'with --prog: the program (C function name)')
+    .addOption(new Option('--engine <engine>', 'engine to run on').choices(['interp', 'jit']).default('jit'))
+    .option('--json', 'print {"packets": N, "matched": M, "indices": [...]}')
+    .action(async (words: string[], opts: { read: string; write?: string; cbpf?: string; prog?: string; section?: string; program?: string; engine: 'interp' | 'jit'; json?: boolean }) => {
+      const { filterCommand } = await import('./filter.js');
+      const expression = words.length > 0 ? words.join(' ') : undefined;
+      process.stdout.write(await filterCommand({ ...opts, expression, json: opts.json ?? false }));
+    });
+
   program.command('conformance-plugin').description('speak the bpf_conformance runner\'s plugin protocol: [MEM_HEX] [--interpret|--jit], program hex on stdin');
 
   try {
