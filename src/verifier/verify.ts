@@ -109,6 +109,8 @@ function initialState(env: Env): State {
   if (env.type === 'raw') {
     f.regs[1] = { t: 'pkt', id: 0, fix: 0 };
     f.regs[2] = { t: 'scalar', s: scalarURange(0n, MAX_INPUT), len: true };
+    // r3..r5 are always set for raw programs: 0, or what the host passes (a packet's wire length in r3).
+    for (const r of [3, 4, 5]) f.regs[r] = unknown;
   } else f.regs[1] = { t: 'ctx', off: 0 };
   return new State([f], new Map([[0, { var: scalarConst(0n), range: 0 }]]), new Map(), 1);
 }

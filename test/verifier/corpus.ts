@@ -85,7 +85,9 @@ export const CASES: readonly Case[] = [
 
   // ---------------------------------------------------------------- registers
   { name: 'r0 not set at exit', asm: 'exit !', expect: no('uninit_register', /r0 is read before/) },
-  { name: 'uninitialised r3 in strict mode', asm: 'mov %r0, %r3 !\nexit', expect: no('uninit_register') },
+  { name: 'uninitialised r6 in strict mode', asm: 'mov %r0, %r6 !\nexit', expect: no('uninit_register') },
+  { name: 'r3 of a raw program is set (0, or the wire length the host passes)', asm: 'mov %r0, %r3\nexit', expect: ok() },
+  { name: 'r3 of an XDP program is not set', asm: 'mov %r0, %r3 !\nexit', type: 'xdp', expect: no('uninit_register') },
   { name: 'uninitialised r6 is 0 in permissive mode', asm: 'mov %r0, %r6\nexit', mode: 'permissive', expect: ok() },
   { name: 'r0 set on one path only', asm: 'jeq %r2, 0, +1\nmov %r0, 1\nexit !', expect: no('uninit_register') },
   { name: 'r1-r5 undefined after a helper call', asm: 'mov %r3, 1\ncall 5\nmov %r0, %r3 !\nexit', expect: no('uninit_register', /after a call/) },
