@@ -133,6 +133,8 @@ export const G = {
   pkData: 'pk_data',
   pkOffsets: 'pk_offsets',
   pkResults: 'pk_results',
+  /** i32, packet path: u32 table of each batch packet's r3 (its wire length), set by `bind`. */
+  pkWire: 'pk_wire',
   /**
    * i32: set when a legacy packet load out of bounds ended the run inside a local call (lower-mem.ts,
    * `lowerLdPkt`): each caller returns 0 at once. Declared only by programs that have both; reset by the entries.
@@ -174,14 +176,14 @@ export const F = {
   /** internal, `cache` variant: `(addr i64, size i64, write i32, pc i32)`, the slot search behind the caches. */
   memSlow: 'mem_slow',
   /**
-   * export `(stack, data, offsets, results, writable, budget_lo, budget_hi, ctx, ctx_template, <load slots 0..3>,
-   * <store slots 0..3>)`, all i32 (slots as {@link slotGlobals}): sets the per-run state that the next runs share: the stack,
+   * export `(stack, data, offsets, results, writable, budget_lo, budget_hi, ctx, ctx_template, wire, <load slots
+   * 0..3>, <store slots 0..3>)`, all i32 (slots as {@link slotGlobals}): sets the per-run state that the next runs share: the stack,
    * the regions, and for the packet path its buffers and budget (see {@link PACKET_ENTRIES}).
    */
   bind: 'bind',
   /** export, after `bind`: the entry of `LoadedProgram.run`, see {@link ENTRY_PARAMS}. */
   run: 'run',
-  /** export `(len i32) -> i32`: one run on the packet of `len` bytes at `pk_data`; r0's low 32 bits. */
+  /** export `(len i32, wire i32) -> i32`: one run on the packet of `len` bytes at `pk_data`, r3 = `wire`; r0's low 32 bits. */
   runPacket: 'run_packet',
   /** export `(first i32, count i32) -> i32`: runs packets `first..count-1` of the batch tables; returns `count`. */
   runBatch: 'run_batch',
@@ -207,10 +209,11 @@ export const HELPER_PARAMS: readonly ValType[] = ['i32', 'i64', 'i64', 'i64', 'i
  * `run_batch(first, count)` many times, with no BigInt crossing the JS/Wasm boundary.
  *
  * - Region slot 0 (loads, and stores when the packet is writable) is the packet, set per run; slots 1..3 are
- *   the static regions given to `bind` (the map arenas), which leaves slot 0 empty. r1 = the packet's address, r2 = its length, r3..r5 = 0,
- *   as in `LoadedProgram.run`; legacy packet loads read the same packet.
- * - Batch: packet i is `[data + offsets[i], data + offsets[i + 1])` (u32 tables in linear memory); its r0's low
- *   32 bits go to `results[i]`; `batch_pos` says which packet is running when a fault unwinds the loop.
+ *   the static regions given to `bind` (the map arenas), which leaves slot 0 empty. r1 = the packet's address, r2 = its length, r3 = its
+ *   wire length (0 unless the host gives one: `run_packet`'s `wire`, the `pk_wire` table), r4..r5 = 0, as in
+ *   `LoadedProgram.run`; legacy packet loads read the same packet.
+ * - Batch: packet i is `[data + offsets[i], data + offsets[i + 1])` (u32 tables in linear memory), its r3
+ *   `wire[i]`; its r0's low 32 bits go to `results[i]`; `batch_pos` says which packet is running when a fault unwinds the loop.
  * - Context mode (translate.ts, `TranslateOptions.packetContext`): r1 = a context struct (XDP's `xdp_md`, a socket
  *   filter's `__sk_buff`) at `pk_ctx`, r2 = 0, instead of the packet. Before each run its writable fields are
  *   restored from the template at `pk_ctx_template` (the host writes both at `bind`: the static fields) and its
@@ -223,12 +226,12 @@ export const HELPER_PARAMS: readonly ValType[] = ['i32', 'i64', 'i64', 'i64', 'i
  *   lands in the stack, a helper call, a local call), and a dirty stack is cleared whole with `memory.fill`.
  */
 export const PACKET_ENTRIES = [F.bind, F.runPacket, F.runBatch] as const;
-/** Params of `bind` in a variant: 9, then the load slots and the store slots ({@link slotParams} each). */
+/** Params of `bind` in a variant: 10, then the load slots and the store slots ({@link slotParams} each). */
 export function bindParams(checks: RegionChecks): readonly ValType[] {
   return Array.from({ length: BIND_SLOTS_AT + 2 * REGION_SLOTS * slotParams(checks) }, () => 'i32' as const);
 }
 /** Index in `bind`'s params of the first load slot. */
-export const BIND_SLOTS_AT = 9;
+export const BIND_SLOTS_AT = 10;
 
 /**
  * Params of the exported `run`, in order: budget, packet start and length, r1..r5. Returns r0. The stack and

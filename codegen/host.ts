@@ -349,6 +349,8 @@ export interface PacketBinding {
   readonly offsets: number;
   /** u32 table of `count` batch results. */
   readonly results: number;
+  /** u32 table of each batch packet's r3, its wire length (0 when the host has none). */
+  readonly wire: number;
   /** Whether programs may write the packet. */
   readonly writable: boolean;
   /** Budget of each run (see `ExecRequest.budget`); undefined: none. */
@@ -375,8 +377,8 @@ export interface PacketBinding {
 export interface PacketEngine {
   /** (Re)binds the buffers and regions. */
   bind(binding: PacketBinding): void;
-  /** Runs on the packet of `len` bytes at `data`; returns r0's low 32 bits (unsigned). */
-  runOne(len: number): number;
+  /** Runs on the packet of `len` bytes at `data`, with r3 = `wire` (its wire length, or 0); returns r0's low 32 bits (unsigned). */
+  runOne(len: number, wire: number): number;
   /**
    * Runs batch packets 0..count-1, writing each r0's low 32 bits to the results table. A fault ends the batch
    * (the `ExecutionError` propagates) with {@link position} = the faulting packet.
@@ -392,17 +394,18 @@ type BindFn = (...args: number[]) => void;
 class JitPacketEngine implements PacketEngine {
   position = 0;
   private readonly bindFn: BindFn;
-  private readonly one: (len: number) => number;
+  private readonly one: (len: number, wire: number) => number;
   private readonly batch: (first: number, count: number) => number;
   private readonly pos: WebAssembly.Global;
   private readonly traps: TrapRecord;
   private readonly req = (): ExecRequest => this.request();
   private binding: PacketBinding | undefined;
-  /** What the run in progress is: a single packet of `len` bytes, or batch packet `pos`. */
+  /** What the run in progress is: a single packet of `len` bytes (r3 = `wire`), or batch packet `pos`. */
   private batchMode = false;
   private len = 0;
+  private wire = 0;
   /** The last request built for the imports, and the packet it describes. */
-  private cached: { start: number; length: number; req: ExecRequest } | undefined;
+  private cached: { start: number; length: number; wire: number; req: ExecRequest } | undefined;
 
   constructor(private readonly memory: WebAssembly.Memory, module: WebAssembly.Module, source: JitModules, private readonly contextMode: boolean) {
     // The imports only read the request on their slow paths (helpers): built then, from the binding.
@@ -415,7 +418,7 @@ class JitPacketEngine implements PacketEngine {
     const ex = new WebAssembly.Instance(module, makeImports(memory, source, state)).exports;
     this.traps = trapRecord(ex);
     this.bindFn = ex[F.bind] as BindFn;
-    this.one = ex[F.runPacket] as (len: number) => number;
+    this.one = ex[F.runPacket] as (len: number, wire: number) => number;
     this.batch = ex[F.runBatch] as (first: number, count: number) => number;
     this.pos = ex[G.batchPos] as WebAssembly.Global;
   }
@@ -440,7 +443,7 @@ class JitPacketEngine implements PacketEngine {
     if (!(Number.isSafeInteger(budget) && budget >= 0)) throw new InternalError(`invalid packet binding: budget ${budget} is not a non-negative integer`);
     const args: number[] = [
       binding.stackBase, binding.data, binding.offsets, binding.results, binding.writable ? 1 : 0,
-      budget % 2 ** 32, Math.floor(budget / 2 ** 32), binding.context?.ctx ?? 0, binding.context?.template ?? 0,
+      budget % 2 ** 32, Math.floor(budget / 2 ** 32), binding.context?.ctx ?? 0, binding.context?.template ?? 0, binding.wire,
     ];
     // Slot 0 is the packet, set by each run; the static regions take slots 1..3.
     for (const list of [loads, writable]) for (let k = 0; k < REGION_SLOTS; k++) pushSlot(args, k === 0 ? undefined : list[k - 1], 'slots');
@@ -450,11 +453,12 @@ class JitPacketEngine implements PacketEngine {
     this.bindFn(...args);
   }
 
-  runOne(len: number): number {
+  runOne(len: number, wire: number): number {
     this.batchMode = false;
     this.len = len;
+    this.wire = wire;
     try {
-      return this.one(len) >>> 0;
+      return this.one(len, wire) >>> 0;
     } catch (e) {
       return Number(BigInt.asUintN(32, afterThrow(e, this.traps, this.req)));
     }
@@ -484,25 +488,28 @@ class JitPacketEngine implements PacketEngine {
     if (b === undefined) throw new InternalError('packet path used before bind');
     let start = b.data;
     let length = this.len;
+    let wire = this.wire;
     if (this.batchMode) {
       const view = new DataView(this.memory.buffer);
-      const at = b.offsets + 4 * (this.pos.value as number);
+      const i = this.pos.value as number;
+      const at = b.offsets + 4 * i;
       start = b.data + view.getUint32(at, true);
       length = b.data + view.getUint32(at + 4, true) - start;
+      wire = view.getUint32(b.wire + 4 * i, true);
     }
     const c = this.cached;
-    if (c !== undefined && c.start === start && c.length === length) return c.req;
+    if (c !== undefined && c.start === start && c.length === length && c.wire === wire) return c.req;
     const regions: Region[] = length > 0 ? [{ start, end: start + length, writable: b.writable, name: 'packet' }, ...b.regions] : [...b.regions];
     const req: ExecRequest = {
       memory: this.memory,
       stackBase: b.stackBase,
       regions,
-      args: b.context ? [BigInt(b.context.ctx), 0n] : [BigInt(start), BigInt(length)],
+      args: b.context ? [BigInt(b.context.ctx), 0n] : [BigInt(start), BigInt(length), BigInt(wire)],
       helpers: b.helpers,
       budget: b.budget,
       packet: { start, length },
     };
-    this.cached = { start, length, req };
+    this.cached = { start, length, wire, req };
     return req;
   }
 }

@@ -187,7 +187,7 @@ export function translateSync(program: Program, options: TranslateOptions = {}):
     b.addGlobal(G.faultWhat, 'i32', 0);
     b.addGlobal(G.faultAddr, 'i64', 0);
     for (const g of [G.faultPc, G.faultWhat, G.faultAddr]) b.addGlobalExport(g);
-    for (const g of [G.pkStack, G.pkData, G.pkOffsets, G.pkResults, G.batchPos]) b.addGlobal(g, 'i32', 0);
+    for (const g of [G.pkStack, G.pkData, G.pkOffsets, G.pkResults, G.pkWire, G.batchPos]) b.addGlobal(g, 'i32', 0);
     b.addGlobal(G.pkWritable, 'i64', 0);
     if (lowerOptions.budget) b.addGlobal(G.budgetInit, 'i64', 0);
 
@@ -372,7 +372,8 @@ function buildBind(b: WasmBuilder, options: LowerOptions, use: StateUse, context
   ];
   if (options.budget) body.push(b.setGlobal(G.budgetInit, b.i64.or(u(p(5)), b.i64.shl(u(p(6)), b.i64.const(32n)))));
   if (context) body.push(b.setGlobal(G.pkCtx, p(7)), b.setGlobal(G.pkCtxTemplate, p(8)));
-  const names = ['stack', 'data', 'offsets', 'results', 'writable', 'budget_lo', 'budget_hi', 'ctx', 'ctx_template'];
+  body.push(b.setGlobal(G.pkWire, p(9)));
+  const names = ['stack', 'data', 'offsets', 'results', 'writable', 'budget_lo', 'budget_hi', 'ctx', 'ctx_template', 'wire'];
   // Every slot's params, in the order of slotGlobals; only the globals the code reads are set.
   let at = BIND_SLOTS_AT;
   for (const kind of ['rd', 'wr'] as const) {
@@ -421,13 +422,14 @@ function buildEntry(b: WasmBuilder, options: LowerOptions, use: StateUse): void 
 /**
  * The packet path's entries (frame.ts, {@link PACKET_ENTRIES}), after `bind`: `run_packet`, `run_batch`. A run
  * sets region slot 0 (the spans the code reads: `StateUse`) and the legacy packet to the packet, resets the
- * stack and the budget, and calls the main function with r1 = the packet's address, r2 = its length. Each entry
+ * stack and the budget, and calls the main function with r1 = the packet's address, r2 = its length, r3 = its
+ * wire length (`wire`, or the batch's `pk_wire` table). Each entry
  * has the run inline (a call less per packet).
  *
- *     (func $run_packet (param $len i32) (result i32)
+ *     (func $run_packet (param $len i32) (param $wire i32) (result i32)
  *       <slot 0 := [pk_data, pk_data + len)> <stack reset> [(global.set $budget (global.get $budget_init))]
  *       (i32.wrap_i64 (call $f0 (i32.add (global.get $pk_stack) (i32.const 4096)) (i64.const 0)
- *         (i64.extend_i32_u (global.get $pk_data)) (i64.extend_i32_u $len) (i64.const 0) ...)))
+ *         (i64.extend_i32_u (global.get $pk_data)) (i64.extend_i32_u $len) (i64.extend_i32_u $wire) (i64.const 0) ...)))
  *     (func $run_batch (param $i i32) (param $n i32) (result i32) (local $lo i32) (local $len i32) ...
  *       (block $done (loop $next
  *         (br_if $done (i32.ge_u $i $n))
@@ -457,7 +459,7 @@ function buildPacketEntries(b: WasmBuilder, options: LowerOptions, use: StateUse
    * `SPAN`, `MASK` (i64) and `P` (i32) are spare locals. Slot 0's lengths are left alone: only the `cache`
    * variant reads them.
    */
-  const runBody = (lo: () => Expr, len: () => Expr, SPAN: number, MASK: number, P: number): { stmts: Expr[]; r0: Expr } => {
+  const runBody = (lo: () => Expr, len: () => Expr, wire: () => Expr, SPAN: number, MASK: number, P: number): { stmts: Expr[]; r0: Expr } => {
     const body: Expr[] = [];
     const rd = use.spans.rd;
     const wr = use.spans.wr;
@@ -489,26 +491,28 @@ function buildPacketEntries(b: WasmBuilder, options: LowerOptions, use: StateUse
     const fp = i32.add(stack(), i32.const(STACK_SIZE));
     let r1 = u(lo());
     let r2 = u(len());
+    let r3 = u(wire());
     if (context !== undefined) {
       body.push(...setContext(b, context, lo, len));
       r1 = u(b.getGlobal(G.pkCtx, 'i32'));
       r2 = zero();
+      r3 = zero();
     }
-    const r0 = b.call(fnName(0), [fp, zero(), r1, r2, zero(), zero(), zero(), zero(), zero(), zero(), zero()], 'i64');
+    const r0 = b.call(fnName(0), [fp, zero(), r1, r2, r3, zero(), zero(), zero(), zero(), zero(), zero()], 'i64');
     return { stmts: body, r0: i32.wrap(r0) };
   };
 
   // run_packet(len) and run_batch(first, count) each have the run inline: one call less per packet.
   const data = (): Expr => b.getGlobal(G.pkData, 'i32');
   {
-    const one = runBody(data, () => p(0), 1, 2, 3);
-    b.addFunction(F.runPacket, ['i32'], 'i32', ['i64', 'i64', 'i32'], b.block([...one.stmts, b.return(one.r0)]), ['len', 'span', 'mask', 'p']);
+    const one = runBody(data, () => p(0), () => p(1), 2, 3, 4);
+    b.addFunction(F.runPacket, ['i32', 'i32'], 'i32', ['i64', 'i64', 'i32'], b.block([...one.stmts, b.return(one.r0)]), ['len', 'wire', 'span', 'mask', 'p']);
     b.addExport(F.runPacket);
   }
   {
     const I = 0, N = 1, LO = 2, LEN = 3;
     const entryAt = (table: string): Expr => i32.add(b.getGlobal(table, 'i32'), i32.shl(p(I), i32.const(2)));
-    const one = runBody(() => p(LO), () => p(LEN), 4, 5, 6);
+    const one = runBody(() => p(LO), () => p(LEN), () => b.load32(entryAt(G.pkWire)), 4, 5, 6);
     const body = b.block([
       b.br('done', i32.ge_u(p(I), p(N))),
       b.setGlobal(G.batchPos, p(I)),

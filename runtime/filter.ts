@@ -6,7 +6,8 @@
  * no `bigint` either way.
  *
  * A run, on either engine, sees exactly what `LoadedProgram.run` would show it, apart from where things are:
- * - r1 = the packet's address in linear memory (also for an empty packet), r2 = its length, r3..r5 = 0;
+ * - r1 = the packet's address in linear memory (also for an empty packet), r2 = its length, r3 = its length on
+ *   the wire when the caller gives it (a capture's original length; else 0), r4..r5 = 0;
  * - the regions: the packet (writable unless {@link PacketOptions.writable} is false) and the runtime's map
  *   regions; legacy packet loads (LD_ABS/LD_IND) read the same packet;
  * - a stack of its own (STACK_SIZE bytes, no other execution uses it), all zero when the run starts;
@@ -39,9 +40,15 @@ import type { Runtime } from './runtime.js';
 /**
  * Packets for {@link PacketPath.runBatch}: an array of packets, or packets already back to back in one buffer,
  * packet i being `data[offsets[i] .. offsets[i + 1])` (`offsets` has one entry more than there are packets,
- * non-decreasing, the last at most `data.length`). The second form costs one copy for the whole batch.
+ * non-decreasing, the last at most `data.length`). The second form costs one copy for the whole batch, and may
+ * give each packet's length on the wire (`wireLengths[i]`, a u32: a capture's original length, which r3 gets;
+ * 0 without it).
  */
-export type PacketBatch = readonly Uint8Array[] | { readonly data: Uint8Array; readonly offsets: ArrayLike<number> };
+export type PacketBatch = readonly Uint8Array[] | {
+  readonly data: Uint8Array;
+  readonly offsets: ArrayLike<number>;
+  readonly wireLengths?: ArrayLike<number>;
+};
 
 /** Options of a {@link PacketPath}, fixed for its lifetime. */
 export interface PacketOptions {
@@ -109,6 +116,7 @@ export class PacketPath {
   private dataCap = 0;
   private offsets = 0;
   private results = 0;
+  private wire = 0;
   private tableCap = 0;
   private u8: Uint8Array = new Uint8Array(0);
   private u32: Uint32Array = new Uint32Array(0);
@@ -150,36 +158,37 @@ export class PacketPath {
   }
 
   /**
-   * Runs the program once on `packet` (copied into linear memory) and returns r0's low 32 bits, unsigned.
+   * Runs the program once on `packet` (copied into linear memory) and returns r0's low 32 bits, unsigned. r3 =
+   * `wireLength`, the packet's length on the wire (a capture's original length), when given; else 0.
    *
    * @throws ExecutionError when the program faults (naming the pc).
    */
-  run(packet: Uint8Array): number {
+  run(packet: Uint8Array, wireLength = 0): number {
     const n = packet.length;
     // The common case inline (this is most of the cost of a call besides the copy and the run); the rest apart.
     // An unshared memory's buffer is detached (length 0) when the memory grows.
-    if (this.busy || n > this.dataCap || this.u8.length === 0 || this.regionsChanged()) return this.runSlow(packet);
+    if (this.busy || n > this.dataCap || this.u8.length === 0 || this.regionsChanged()) return this.runSlow(packet, wireLength);
     this.u8.set(packet, this.data);
     this.lastLength = n;
     this.lastCount = 0;
     this.busy = true;
     try {
-      return this.engine.runOne(n);
+      return this.engine.runOne(n, wireLength >>> 0);
     } finally {
       this.busy = false;
     }
   }
 
   /** {@link run} when the path is busy (a nested run), the packet does not fit, or the memory or regions changed. */
-  private runSlow(packet: Uint8Array): number {
-    if (this.busy) return this.inner().run(packet);
+  private runSlow(packet: Uint8Array, wireLength: number): number {
+    if (this.busy) return this.inner().run(packet, wireLength);
     if (packet.length > this.dataCap) {
       this.allocData(packet.length);
       this.bind();
     }
     if (this.regionsChanged()) this.bind();
     if (this.u8.length === 0) this.views();
-    return this.run(packet);
+    return this.run(packet, wireLength);
   }
 
   /**
@@ -196,6 +205,7 @@ export class PacketPath {
     const isList = Array.isArray(packets);
     let count: number;
     let total: number;
+    let wireLengths: ArrayLike<number> | undefined;
     if (isList) {
       const list = packets as readonly Uint8Array[];
       count = list.length;
@@ -224,6 +234,8 @@ export class PacketPath {
       }
       if (bad >= 0) throw new RangeError(`batch offset ${bad} (${offsets[bad]}) is not an integer between the previous offset and the data length (${data.length})`);
       total = data.length;
+      wireLengths = (packets as Exclude<PacketBatch, readonly Uint8Array[]>).wireLengths;
+      if (wireLengths !== undefined && wireLengths.length < count) throw new RangeError(`wireLengths has ${wireLengths.length} entries, the batch has ${count} packets`);
     }
     const result = out ?? new Uint32Array(count);
     if (result.length < count) throw new RangeError(`out has room for ${result.length} results, the batch has ${count} packets`);
@@ -258,6 +270,11 @@ export class PacketPath {
       if (offsets instanceof Uint32Array) u32.set(offsets.subarray(0, count + 1), table);
       else for (let i = 0; i <= count; i++) u32[table + i] = offsets[i];
     }
+    // r3 of each packet: its wire length (u32; 0 without one).
+    const wire = this.wire >>> 2;
+    if (wireLengths === undefined) u32.fill(0, wire, wire + count);
+    else if (wireLengths instanceof Uint32Array) u32.set(wireLengths.subarray(0, count), wire);
+    else for (let i = 0; i < count; i++) u32[wire + i] = wireLengths[i];
     this.busy = true;
     try {
       this.engine.runBatch(count);
@@ -329,6 +346,7 @@ export class PacketPath {
     this.tableCap = Math.max(entries, 2 * this.tableCap);
     this.offsets = this.runtime.alloc(4 * this.tableCap, 16);
     this.results = this.runtime.alloc(4 * this.tableCap, 16);
+    this.wire = this.runtime.alloc(4 * this.tableCap, 16);
   }
 
   private views(): Uint8Array {
@@ -351,6 +369,7 @@ export class PacketPath {
       data: this.data,
       offsets: this.offsets,
       results: this.results,
+      wire: this.wire,
       writable: this.writable,
       budget: this.budget,
       regions: [...this.ctxRegions, ...regions],
@@ -374,9 +393,9 @@ class LoopPacketEngine implements PacketEngine {
     this.binding = binding;
   }
 
-  runOne(len: number): number {
+  runOne(len: number, wire: number): number {
     const b = this.bound();
-    return this.runAt(b, b.data, len);
+    return this.runAt(b, b.data, len, wire);
   }
 
   runBatch(count: number): void {
@@ -385,9 +404,10 @@ class LoopPacketEngine implements PacketEngine {
       const view = new DataView(this.memory.buffer);
       const start = b.data + view.getUint32(b.offsets + 4 * i, true);
       const end = b.data + view.getUint32(b.offsets + 4 * i + 4, true);
+      const wire = view.getUint32(b.wire + 4 * i, true);
       let r0: number;
       try {
-        r0 = this.runAt(b, start, end - start);
+        r0 = this.runAt(b, start, end - start, wire);
       } catch (e) {
         this.position = i;
         throw e;
@@ -401,14 +421,14 @@ class LoopPacketEngine implements PacketEngine {
     return this.binding;
   }
 
-  private runAt(b: PacketBinding, start: number, length: number): number {
+  private runAt(b: PacketBinding, start: number, length: number, wire: number): number {
     new Uint8Array(this.memory.buffer, b.stackBase, STACK_SIZE).fill(0);
     if (b.context !== undefined) fillPacketContext(new DataView(this.memory.buffer), b.context.ctx, b.context.layout, start, length, b.context.template);
     const req: ExecRequest = {
       memory: this.memory,
       stackBase: b.stackBase,
       regions: length > 0 ? [{ start, end: start + length, writable: b.writable, name: 'packet' }, ...b.regions] : b.regions,
-      args: b.context ? [BigInt(b.context.ctx), 0n] : [BigInt(start), BigInt(length)],
+      args: b.context ? [BigInt(b.context.ctx), 0n] : [BigInt(start), BigInt(length), BigInt(wire)],
       helpers: b.helpers,
       budget: b.budget,
       packet: { start, length },

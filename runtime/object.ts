@@ -303,7 +303,7 @@ export class BpfProgram {
 
   /**
    * The packet path for runs with `meta`, or undefined when they take the general path: a program type without
-   * a context the path can set up (`raw`, `tc`: its writable fields need more region slots than the JIT has),
+   * a context the path can set up (`tc`: its writable fields need more region slots than the JIT has),
    * a program that tail-calls (the general path's driver runs the callees), a JIT program compiled without the
    * context, or an explicit `protocol` (the path derives it from each packet).
    */
@@ -311,7 +311,7 @@ export class BpfProgram {
     if (meta.protocol !== undefined) return undefined;
     if (this.path === undefined) this.path = this.makePath();
     if (this.path === null) return undefined;
-    if (this.pathMeta === undefined || !sameMeta(this.pathMeta, meta)) {
+    if (this.layout !== undefined && (this.pathMeta === undefined || !sameMeta(this.pathMeta, meta))) {
       this.path.setContext((dv, at) => this.writeStatic(dv, at, meta));
       this.pathMeta = { ...meta };
     }
@@ -319,18 +319,17 @@ export class BpfProgram {
   }
 
   private makePath(): PacketPath | null {
-    const pc = this.packetContext;
-    if (pc === undefined || this.layout === undefined) return null;
     if (this.program.insns.some((i) => i.kind === 'call' && i.target.kind === 'helper' && i.target.id === MAP_HELPER.tail_call)) return null;
-    const exe = this.loaded.executable as Executable & { readonly packetContext?: PacketContext };
-    if (this.loaded.engine === 'jit' && exe.packetContext !== pc) return null;
     const v = this.loaded.verified;
     const budget = this.budgetOption ?? (v?.terminates === false || v === undefined ? UNPROVEN_LOOP_BUDGET : undefined);
-    return this.loaded.packetPath({
-      ...(budget !== undefined ? { budget } : {}),
-      writable: this.layout.packetWritable,
-      context: { layout: pc, regions: pathRegions(this.layout) },
-    });
+    const budgetOption = budget !== undefined ? { budget } : {};
+    // Raw programs: the packet path's own convention (r1 = the packet, r2 = its length, r3 = its wire length).
+    if (this.layout === undefined) return this.loaded.packetPath(budgetOption);
+    const pc = this.packetContext;
+    if (pc === undefined) return null;
+    const exe = this.loaded.executable as Executable & { readonly packetContext?: PacketContext };
+    if (this.loaded.engine === 'jit' && exe.packetContext !== pc) return null;
+    return this.loaded.packetPath({ ...budgetOption, writable: this.layout.packetWritable, context: { layout: pc, regions: pathRegions(this.layout) } });
   }
 
   /** The context the packet path sets up for this program's type, if it can (see {@link packetContextOf}). */

@@ -183,11 +183,12 @@ export class LoadedProgram {
    * The fast path for packets (runtime/filter.ts): runs the program on a copy of `packet` (r1 = its address,
    * r2 = its length, on a stack of the path's own) and returns r0's low 32 bits as an unsigned number, with no
    * `bigint` on the way. A few tens of nanoseconds a call on the JIT, where {@link run} costs about half a
-   * microsecond. Throws `ExecutionError` when the program faults.
+   * microsecond. r3 = `wireLength`, the packet's length on the wire (a capture's original length), when given.
+   * Throws `ExecutionError` when the program faults.
    */
-  runPacket(packet: Uint8Array): number {
-    if (this.takesTailCalls()) return Number(this.run(packet, { collectMem: false }).r0 & 0xffff_ffffn);
-    return (this.packets ??= this.packetPath()).run(packet);
+  runPacket(packet: Uint8Array, wireLength?: number): number {
+    if (this.takesTailCalls()) return Number(this.run(packet, { collectMem: false, extraArgs: [BigInt((wireLength ?? 0) >>> 0)] }).r0 & 0xffff_ffffn);
+    return (this.packets ??= this.packetPath()).run(packet, wireLength);
   }
 
   /**
@@ -217,11 +218,12 @@ export class LoadedProgram {
         const b = packets as Exclude<PacketBatch, readonly Uint8Array[]>;
         return b.data.subarray(b.offsets[i], b.offsets[i + 1]);
       });
+    const wire = Array.isArray(packets) ? undefined : (packets as Exclude<PacketBatch, readonly Uint8Array[]>).wireLengths;
     const result = out ?? new Uint32Array(list.length);
     if (result.length < list.length) throw new RangeError(`out has room for ${result.length} results, the batch has ${list.length} packets`);
     for (let i = 0; i < list.length; i++) {
       try {
-        result[i] = Number(this.run(list[i], { collectMem: false }).r0 & 0xffff_ffffn);
+        result[i] = Number(this.run(list[i], { collectMem: false, extraArgs: [BigInt((wire?.[i] ?? 0) >>> 0)] }).r0 & 0xffff_ffffn);
       } catch (e) {
         if (e instanceof ExecutionError) throw new BatchExecutionError(i, e);
         throw e;

@@ -206,6 +206,14 @@ export class WorkerPool {
       const off = new Uint32Array(offsets);
       for (let i = 0; i <= count; i++) off[i] = b.offsets[i] - first;
     }
+    let wire: SharedArrayBuffer | undefined;
+    const wireLengths = Array.isArray(packets) ? undefined : (packets as Exclude<PacketBatch, readonly Uint8Array[]>).wireLengths;
+    if (wireLengths !== undefined) {
+      if (wireLengths.length < count) throw new RangeError(`wireLengths has ${wireLengths.length} entries, the batch has ${count} packets`);
+      wire = new SharedArrayBuffer(4 * Math.max(count, 1));
+      const w = new Uint32Array(wire);
+      for (let i = 0; i < count; i++) w[i] = wireLengths[i];
+    }
     const results = new SharedArrayBuffer(4 * Math.max(count, 1));
     const n = this.workers.length;
     const share = Math.ceil(count / n);
@@ -213,7 +221,7 @@ export class WorkerPool {
     for (let k = 0; k < n && k * share < count; k++) {
       const first = k * share;
       const end = Math.min(count, first + share);
-      runs.push(this.workers[k].request({ type: 'batch', program, data, offsets, results, first, end }));
+      runs.push(this.workers[k].request({ type: 'batch', program, data, offsets, results, first, end, ...(wire ? { wire } : {}) }));
     }
     await Promise.all(runs);
     return new Uint32Array(results, 0, count);

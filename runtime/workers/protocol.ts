@@ -29,6 +29,8 @@ export type ToWorker =
     readonly offsets: SharedArrayBuffer;
     /** u32 results, one per packet. */
     readonly results: SharedArrayBuffer;
+    /** u32 wire lengths (r3), one per packet, when the batch has them. */
+    readonly wire?: SharedArrayBuffer;
     /** This worker's packets: `[first, end)`. */
     readonly first: number;
     readonly end: number;

@@ -36,7 +36,8 @@ async function handle(m: ToWorker): Promise<boolean | undefined> {
       const rel = new Uint32Array(m.end - m.first + 1);
       for (let i = 0; i < rel.length; i++) rel[i] = offsets[m.first + i] - base;
       const data = new Uint8Array(m.data, base, offsets[m.end] - base);
-      programs[m.program].runBatch({ data, offsets: rel }, new Uint32Array(m.results, 4 * m.first, m.end - m.first));
+      const wireLengths = m.wire ? new Uint32Array(m.wire, 4 * m.first, m.end - m.first) : undefined;
+      programs[m.program].runBatch({ data, offsets: rel, ...(wireLengths ? { wireLengths } : {}) }, new Uint32Array(m.results, 4 * m.first, m.end - m.first));
       return;
     }
     case 'slot':

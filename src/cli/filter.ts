@@ -14,9 +14,8 @@
  *
  * Packets are read as a stream (src/pcap/reader.ts) and run in batches through `LoadedProgram.runBatch` (one copy
  * per batch into the runtime; the JIT enters WebAssembly once per batch). Classic programs and expressions see
- * the captured bytes with r2 = the captured length; a packet the capture truncated (captured < wire length) is
- * run again with r3 = its wire length through a variant that reads `len` from r3, so `len`, `greater` and `less`
- * decide as in tcpdump. A classic program or an object program is written for one link type: the file's first
+ * the captured bytes with r2 = the captured length and r3 = the wire length (the record's original length), and
+ * are compiled to read `len` from r3, so `len`, `greater` and `less` decide as in tcpdump on truncated packets. A classic program or an object program is written for one link type: the file's first
  * packet fixes it, and a packet of another link type is an error. A damaged file: the packets before the damage
  * are counted (and written), then the PcapError is reported.
  *
@@ -24,7 +23,7 @@
  */
 
 import { statSync } from 'node:fs';
-import { classicToEbpf, readsLength } from '../cbpf/convert.js';
+import { classicToEbpf } from '../cbpf/convert.js';
 import { parseClassic } from '../cbpf/decode.js';
 import type { Program } from '../isa/program.js';
 import { PcapError } from '../pcap/errors.js';
@@ -65,10 +64,8 @@ export interface FilterResult {
 
 /** A filter ready for one link type. */
 interface Matcher {
-  /** Verdicts of the packets `data[offsets[i]..offsets[i+1])`. */
-  batch(data: Uint8Array, offsets: Uint32Array, count: number): Uint32Array;
-  /** The verdict of a packet the capture truncated, given its wire length (undefined: the batch verdict stands). */
-  truncated?(packet: Uint8Array, wireLength: number): Promise<number>;
+  /** Verdicts of the packets `data[offsets[i]..offsets[i+1])`, whose wire lengths are `wire[i]`. */
+  batch(data: Uint8Array, offsets: Uint32Array, wire: Uint32Array, count: number): Uint32Array;
   matches(verdict: number): boolean;
 }
 
@@ -91,12 +88,9 @@ const nonZero = (v: number): boolean => v !== 0;
 /** The filter's matcher for a link type (cached per link type). */
 async function matcherFactory(opts: FilterCommandOptions): Promise<(linkType: number) => Promise<Matcher>> {
   const runtime = new Runtime();
-  const load = (p: Program) => runtime.load(p, { engine: opts.engine, verify: 'strict' });
-  // The variants reading the wire length from r3: the verifier's raw type defines r1 and r2 only.
-  const loadWire = (p: Program) => runtime.load(p, { engine: opts.engine, verify: 'permissive' });
+  const load = async (p: Program): Promise<Matcher> => programMatcher(await runtime.load(p, { engine: opts.engine, verify: 'strict' }));
   if (opts.cbpf !== undefined) {
-    const insns = parseClassic(opts.cbpf);
-    const m = await programMatcher(await load(classicToEbpf(insns)), readsLength(insns) ? () => loadWire(classicToEbpf(insns, { length: 'wire' })) : undefined);
+    const m = await load(classicToEbpf(parseClassic(opts.cbpf), { length: 'wire' }));
     return singleLinkType(async () => m);
   }
   if (opts.prog !== undefined) {
@@ -109,8 +103,7 @@ async function matcherFactory(opts: FilterCommandOptions): Promise<(linkType: nu
   return (linkType) => {
     let m = cache.get(linkType);
     if (m === undefined) {
-      const program = compileFilter(expression, { linkType });
-      m = load(program).then((lp) => programMatcher(lp, () => loadWire(compileFilter(expression, { linkType, length: 'wire' }))));
+      m = load(compileFilter(expression, { linkType, length: 'wire' }));
       cache.set(linkType, m);
     }
     return m;
@@ -129,14 +122,9 @@ function singleLinkType(make: () => Promise<Matcher>): (linkType: number) => Pro
   };
 }
 
-async function programMatcher(lp: LoadedProgram, wire: (() => Promise<LoadedProgram>) | undefined): Promise<Matcher> {
-  let wireProgram: Promise<LoadedProgram> | undefined;
+function programMatcher(lp: LoadedProgram): Matcher {
   return {
-    batch: (data, offsets, count) => lp.runBatch({ data, offsets: offsets.subarray(0, count + 1) }),
-    truncated: wire && (async (packet, wireLength) => {
-      const w = await (wireProgram ??= wire());
-      return Number(w.run(packet, { extraArgs: [BigInt(wireLength)], collectMem: false }).r0 & 0xffff_ffffn);
-    }),
+    batch: (data, offsets, wire, count) => lp.runBatch({ data, offsets: offsets.subarray(0, count + 1), wireLengths: wire }),
     matches: nonZero,
   };
 }
@@ -151,7 +139,7 @@ async function objectMatcher(opts: FilterCommandOptions, runtime: Runtime): Prom
   const prog = obj.program(chosen.name);
   const pass = new Set([XDP_PASS, XDP_TX, XDP_REDIRECT]);
   return {
-    batch: (data, offsets, count) => prog.runBatch(Array.from({ length: count }, (_, i) => data.subarray(offsets[i], offsets[i + 1]))),
+    batch: (data, offsets, wire, count) => prog.runBatch({ data, offsets: offsets.subarray(0, count + 1), wireLengths: wire }),
     matches: prog.type === 'xdp' ? (v) => pass.has(v) : nonZero,
   };
 }
@@ -160,6 +148,7 @@ async function objectMatcher(opts: FilterCommandOptions, runtime: Runtime): Prom
 class Batch {
   data = new Uint8Array(1 << 20);
   offsets = new Uint32Array(BATCH + 1);
+  wire = new Uint32Array(BATCH);
   packets: CapturePacket[] = [];
   linkType = -1;
   private used = 0;
@@ -174,6 +163,7 @@ class Batch {
     this.offsets[this.packets.length] = this.used;
     this.used += p.data.length;
     this.offsets[this.packets.length + 1] = this.used;
+    this.wire[this.packets.length] = Math.max(p.originalLength, p.data.length);
     this.packets.push(p);
     this.linkType = p.linkType;
   }
@@ -196,12 +186,10 @@ async function runOverCapture(opts: FilterCommandOptions, matcherFor: (linkType:
   const flush = async (): Promise<void> => {
     if (batch.packets.length === 0) return;
     const m = await matcherFor(batch.linkType);
-    const verdicts = m.batch(batch.data, batch.offsets, batch.packets.length);
+    const verdicts = m.batch(batch.data, batch.offsets, batch.wire, batch.packets.length);
     for (let i = 0; i < batch.packets.length; i++) {
       const p = batch.packets[i];
-      let v = verdicts[i];
-      if (m.truncated && p.capturedLength < p.originalLength) v = await m.truncated(p.data, p.originalLength);
-      if (!m.matches(v)) continue;
+      if (!m.matches(verdicts[i])) continue;
       result.matched++;
       if (opts.json) result.indices.push(p.index);
       if (opts.write !== undefined) {

@@ -1,8 +1,8 @@
 // Every fixture expression (test/fixtures/filter/expressions*.json, recorded from tcpdump by
 // scripts/record-filter-fixtures.mjs) compiled by compileFilter makes tcpdump's decisions on every packet of its
 // corpus, on both engines, with the program verified in strict mode (so the JIT runs without its checks).
-// `len`/`greater`/`less` read the captured length by default; with `length: 'wire'` (r3 = the original length)
-// they equal tcpdump on snapped packets too.
+// `len`/`greater`/`less` read the captured length by default; with `length: 'wire'` (r3 = the original length,
+// which runBatch takes as `wireLengths`) they equal tcpdump on snapped packets too.
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -43,6 +43,12 @@ for (const corpus of CORPORA) {
   const packets: CapturePacket[] = decodeCapture(readFileSync(new URL(corpus.pcap, DIR)));
   const fixtures: Fixture[] = JSON.parse(readFileSync(new URL(corpus.fixtures, DIR), 'utf8'));
   const data = packets.map((p) => p.data);
+  // The whole corpus back to back, with each packet's wire length (r3).
+  const offsets = [0];
+  for (const p of packets) offsets.push(offsets[offsets.length - 1] + p.data.length);
+  const all = new Uint8Array(offsets[offsets.length - 1]);
+  packets.forEach((p, i) => all.set(p.data, offsets[i]));
+  const wireLengths = packets.map((p) => p.originalLength);
   const snapped = new Set(packets.filter((p) => p.capturedLength < p.originalLength).map((p) => p.index));
 
   describe(`${corpus.pcap} (link type ${corpus.linkType})`, () => {
@@ -66,10 +72,10 @@ for (const corpus of CORPORA) {
     if (lengthFixtures.length > 0) {
       for (const engine of ENGINES) {
         it.each(lengthFixtures)(`${engine}, wire length in r3: $expr`, async ({ expr, matches }) => {
-          // Reading r3 is not allowed in strict mode (the verifier treats r3..r5 of raw programs as uninitialized).
-          const loaded = await rt.load(compileFilter(expr, { linkType: corpus.linkType, length: 'wire' }), { engine, verify: 'permissive' });
-          const verdicts = packets.map((p) => Number(loaded.run(p.data, { extraArgs: [BigInt(p.originalLength)], collectMem: false }).r0));
-          expect(matched(verdicts)).toEqual(matches);
+          const loaded = await rt.load(compileFilter(expr, { linkType: corpus.linkType, length: 'wire' }), { engine, verify: 'strict' });
+          expect(matched(loaded.runBatch({ data: all, offsets, wireLengths }))).toEqual(matches);
+          // One packet at a time, the wire length as runPacket's second argument.
+          expect(matched(packets.map((p) => loaded.runPacket(p.data, p.originalLength)))).toEqual(matches);
         });
       }
     }

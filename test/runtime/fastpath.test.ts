@@ -100,6 +100,23 @@ describe('runPacket and runBatch', () => {
     expect(r[0].b[1] - r[0].b[0]).toBe(2); // packets back to back
   });
 
+  it('r3 is the wire length the caller gives (runPacket, wireLengths of a batch), else 0; strict verification allows it', async () => {
+    // r0 = r3 * 1000 + r2
+    const program = assemble('mov r0, r3\nmul r0, 1000\nadd r0, r2\nexit');
+    for (const engine of ENGINES) {
+      const lp = await new Runtime().load(program, { engine, verify: 'strict' });
+      expect(lp.runPacket(bytes(1, 2))).toBe(2);
+      expect(lp.runPacket(bytes(1, 2), 1514)).toBe(1514002);
+      const data = bytes(1, 2, 3, 4, 5, 6);
+      expect([...lp.runBatch({ data, offsets: [0, 2, 6], wireLengths: [60, 9000] })]).toEqual([60002, 9000004]);
+      expect([...lp.runBatch({ data, offsets: new Uint32Array([0, 2, 6]), wireLengths: new Uint32Array([7, 8]) })]).toEqual([7002, 8004]);
+      // A batch without wire lengths, after one with them: r3 is 0 again.
+      expect([...lp.runBatch({ data, offsets: [0, 2, 6] })]).toEqual([2, 4]);
+      expect([...lp.runBatch([bytes(1), bytes()])]).toEqual([1, 0]);
+      expect(() => lp.runBatch({ data, offsets: [0, 2, 6], wireLengths: [1] })).toThrow(/wireLengths has 1 entries, the batch has 2/);
+    }
+  });
+
   it('faults name the pc, and for a batch the packet; earlier packets ran', async () => {
     const loaded = await onEngines(`
       ldxb r0, [r1+9]

@@ -104,6 +104,9 @@ describe.each(ENGINES)('a worker pool on %s', (engine) => {
       expect(e).toBeInstanceOf(BatchExecutionError);
       expect((e as BatchExecutionError).packetIndex).toBe(7);
       expect((e as BatchExecutionError).code).toBe('out_of_bounds');
+      // Wire lengths (r3) travel with the workers' shares.
+      const wire = await pool.load(assemble('mov %r0, %r3\nexit'), { engine });
+      expect([...(await wire.runBatch({ data: new Uint8Array(3), offsets: [0, 1, 2, 3], wireLengths: [60, 61, 62] }))]).toEqual([60, 61, 62]);
       // trace_printk("cpu %d\n") from each worker.
       const fmt = 'cpu %d\n\0';
       const words = Buffer.alloc(8);

@@ -1,9 +1,8 @@
 (module
- (type $0 (func (param i32 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64) (result i64)))
- (type $1 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)))
- (type $2 (func (param i64 i32 i32 i64 i64 i64 i64 i64) (result i64)))
- (type $3 (func (param i32) (result i32)))
- (type $4 (func (param i32 i32) (result i32)))
+ (type $0 (func (param i32 i32) (result i32)))
+ (type $1 (func (param i32 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64) (result i64)))
+ (type $2 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)))
+ (type $3 (func (param i64 i32 i32 i64 i64 i64 i64 i64) (result i64)))
  (import "env" "memory" (memory $memory 1))
  (global $stack_lo (mut i64) (i64.const 0))
  (global $ret1 (mut i64) (i64.const 0))
@@ -19,6 +18,7 @@
  (global $pk_data (mut i32) (i32.const 0))
  (global $pk_offsets (mut i32) (i32.const 0))
  (global $pk_results (mut i32) (i32.const 0))
+ (global $pk_wire (mut i32) (i32.const 0))
  (global $batch_pos (mut i32) (i32.const 0))
  (global $pk_writable (mut i64) (i64.const 0))
  (global $rd0_lo (mut i64) (i64.const 0))
@@ -336,7 +336,7 @@
   )
   (unreachable)
  )
- (func $bind (param $stack i32) (param $data i32) (param $offsets i32) (param $results i32) (param $writable i32) (param $budget_lo i32) (param $budget_hi i32) (param $ctx i32) (param $ctx_template i32) (param $rd0_lo i32) (param $rd0_span1 i32) (param $rd0_span2 i32) (param $rd0_span4 i32) (param $rd0_span8 i32) (param $rd1_lo i32) (param $rd1_span1 i32) (param $rd1_span2 i32) (param $rd1_span4 i32) (param $rd1_span8 i32) (param $rd2_lo i32) (param $rd2_span1 i32) (param $rd2_span2 i32) (param $rd2_span4 i32) (param $rd2_span8 i32) (param $rd3_lo i32) (param $rd3_span1 i32) (param $rd3_span2 i32) (param $rd3_span4 i32) (param $rd3_span8 i32) (param $wr0_lo i32) (param $wr0_span1 i32) (param $wr0_span2 i32) (param $wr0_span4 i32) (param $wr0_span8 i32) (param $wr1_lo i32) (param $wr1_span1 i32) (param $wr1_span2 i32) (param $wr1_span4 i32) (param $wr1_span8 i32) (param $wr2_lo i32) (param $wr2_span1 i32) (param $wr2_span2 i32) (param $wr2_span4 i32) (param $wr2_span8 i32) (param $wr3_lo i32) (param $wr3_span1 i32) (param $wr3_span2 i32) (param $wr3_span4 i32) (param $wr3_span8 i32)
+ (func $bind (param $stack i32) (param $data i32) (param $offsets i32) (param $results i32) (param $writable i32) (param $budget_lo i32) (param $budget_hi i32) (param $ctx i32) (param $ctx_template i32) (param $wire i32) (param $rd0_lo i32) (param $rd0_span1 i32) (param $rd0_span2 i32) (param $rd0_span4 i32) (param $rd0_span8 i32) (param $rd1_lo i32) (param $rd1_span1 i32) (param $rd1_span2 i32) (param $rd1_span4 i32) (param $rd1_span8 i32) (param $rd2_lo i32) (param $rd2_span1 i32) (param $rd2_span2 i32) (param $rd2_span4 i32) (param $rd2_span8 i32) (param $rd3_lo i32) (param $rd3_span1 i32) (param $rd3_span2 i32) (param $rd3_span4 i32) (param $rd3_span8 i32) (param $wr0_lo i32) (param $wr0_span1 i32) (param $wr0_span2 i32) (param $wr0_span4 i32) (param $wr0_span8 i32) (param $wr1_lo i32) (param $wr1_span1 i32) (param $wr1_span2 i32) (param $wr1_span4 i32) (param $wr1_span8 i32) (param $wr2_lo i32) (param $wr2_span1 i32) (param $wr2_span2 i32) (param $wr2_span4 i32) (param $wr2_span8 i32) (param $wr3_lo i32) (param $wr3_span1 i32) (param $wr3_span2 i32) (param $wr3_span4 i32) (param $wr3_span8 i32)
   (global.set $stack_lo
    (i64.extend_i32_u
     (local.get $stack)
@@ -363,6 +363,9 @@
   )
   (global.set $dirty
    (i32.const 1)
+  )
+  (global.set $pk_wire
+   (local.get $wire)
   )
   (global.set $rd0_lo
    (i64.extend_i32_u
@@ -485,7 +488,7 @@
    )
   )
  )
- (func $run_packet (param $len i32) (result i32)
+ (func $run_packet (param $len i32) (param $wire i32) (result i32)
   (local $span i64)
   (local $mask i64)
   (local $p i32)
@@ -641,7 +644,9 @@
      (i64.extend_i32_u
       (local.get $len)
      )
-     (i64.const 0)
+     (i64.extend_i32_u
+      (local.get $wire)
+     )
      (i64.const 0)
      (i64.const 0)
      (i64.const 0)
@@ -859,7 +864,17 @@
        (i64.extend_i32_u
         (local.get $len)
        )
-       (i64.const 0)
+       (i64.extend_i32_u
+        (i32.load
+         (i32.add
+          (global.get $pk_wire)
+          (i32.shl
+           (local.get $first)
+           (i32.const 2)
+          )
+         )
+        )
+       )
        (i64.const 0)
        (i64.const 0)
        (i64.const 0)
