@@ -36,6 +36,15 @@ describe('example scripts', () => {
   it('ringbuf_logger', () => {
     expect(runExample('ringbuf_logger')).toBe('SYN from 10.0.0.1 to port 22 (54 bytes)\nSYN from 10.0.0.3 to port 443 (54 bytes)\n');
   });
+  it('pcap_filter', () => {
+    expect(runExample('pcap_filter')).toBe([
+      'packet 0 (54 of 54 bytes): expression match, tcpdump\'s program match',
+      'packet 1 (54 of 54 bytes): expression -, tcpdump\'s program -',
+      'packet 2 (54 of 54 bytes): expression -, tcpdump\'s program -',
+      'packet 3 (36 of 54 bytes): expression -, tcpdump\'s program -',
+      '',
+    ].join('\n'));
+  });
   it('udp_filter', () => {
     expect(runExample('udp_filter')).toBe('received: hello\nreceived: world\nreceived: bye\npassed 3, dropped 1\n');
   });
