@@ -241,10 +241,12 @@ export class WorkerPool {
     if (this.closed) return;
     this.closed = true;
     await Promise.all(this.workers.map(async (w) => {
-      await w.request({ type: 'close' });
-      await new Promise<void>((resolve) => {
+      // Listen before asking: the worker may be gone before the reply's continuation runs.
+      const exited = new Promise<void>((resolve) => {
         w.worker.once('exit', () => resolve());
       });
+      await w.request({ type: 'close' });
+      await exited;
     }));
   }
 }
