@@ -12,19 +12,10 @@ import { assemble } from '../../src/isa/asm.js';
 import { ENGINES } from '../../runtime/engines.js';
 import { Runtime } from '../../runtime/runtime.js';
 import { bpfFormat } from '../../runtime/helpers/format.js';
+import { faults } from './faults.js';
 
 const EINVAL = BigInt.asUintN(64, -22n);
 const ERANGE = BigInt.asUintN(64, -34n);
-
-function faults(fn: () => unknown): ExecutionError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ExecutionError) return e;
-    throw e;
-  }
-  throw new Error('no fault');
-}
 
 /** Input bytes: `text` at offset 0, zero-padded to `size`. */
 function input(text: string, size = 128): Uint8Array {

@@ -13,16 +13,7 @@ import { assemble } from '../../src/isa/asm.js';
 import { MAP_HELPER } from '../../runtime/maps/abi.js';
 import { relocateMaps } from '../../runtime/maps/relocate.js';
 import { Runtime } from '../../runtime/runtime.js';
-
-function fault(fn: () => unknown): ExecutionError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ExecutionError) return e;
-    throw e;
-  }
-  throw new Error('no fault');
-}
+import { faults } from './faults.js';
 
 /** The helper ids the runtime's map table gives a WebAssembly form. */
 function wasmForms(helpers: HelperTable): Map<number, NonNullable<ReturnType<typeof wasmHelperOf>>> {
@@ -76,7 +67,7 @@ describe('map helpers in WebAssembly', () => {
     expect(jit.run().r0).toBe(42n);
     expect(jit.runPacket(new Uint8Array(4))).toBe(42);
     const interp = await rt.load(program, { engine: 'interp', helpers });
-    expect(fault(() => interp.run())).toMatchObject({ code: 'helper_failed', pc: 5 });
+    expect(faults(() => interp.run())).toMatchObject({ code: 'helper_failed', pc: 5 });
   });
 
   it('a call whose pointers the verifier proved has no inline checks', async () => {
@@ -95,7 +86,7 @@ describe('map helpers in WebAssembly', () => {
     const unplaced = assemble('lddw map_idx %r1, 0\nmov %r2, 0x1000\ncall 1\nexit');
     const permissive = await rt.load(unplaced, { engine: 'jit', verify: 'permissive', maps: [m] });
     expect(permissive.verified!.provenCalls.size).toBe(0);
-    expect(fault(() => permissive.run())).toMatchObject({ code: 'out_of_bounds', pc: 3 });
+    expect(faults(() => permissive.run())).toMatchObject({ code: 'out_of_bounds', pc: 3 });
   });
 
   it('withWasmHelper refuses checks it cannot make', () => {
@@ -148,16 +139,16 @@ describe('map helpers in WebAssembly', () => {
       for (const keyAt of [`mov %r2, ${input + 13}`, 'mov %r2, %r10\nadd %r2, -3', `mov %r2, ${input - 1}`, 'lddw %r2, 0xffffffffffffffff', 'mov %r2, 0']) {
         const p = await run(`lddw map_idx %r1, 0\n${keyAt}\ncall 1\nexit`);
         const pc = keyAt.includes('lddw') || keyAt.includes('\n') ? 4 : 3;
-        expect(fault(p.jit)).toMatchObject({ code: 'out_of_bounds', pc });
-        expect(fault(p.interp)).toMatchObject({ code: 'out_of_bounds', pc });
+        expect(faults(p.jit)).toMatchObject({ code: 'out_of_bounds', pc });
+        expect(faults(p.interp)).toMatchObject({ code: 'out_of_bounds', pc });
       }
     });
 
     it('pop writes: into read-only memory it faults with read_only, into writable memory it pops', async () => {
       const { rt, input, run } = await setup(8);
       const ro = await run('lddw map_idx %r1, 2\nlddw map_idx_value %r2, 1\ncall 88\nexit');
-      expect(fault(ro.jit)).toMatchObject({ code: 'read_only', pc: 4 });
-      expect(fault(ro.interp)).toMatchObject({ code: 'read_only', pc: 4 });
+      expect(faults(ro.jit)).toMatchObject({ code: 'read_only', pc: 4 });
+      expect(faults(ro.interp)).toMatchObject({ code: 'read_only', pc: 4 });
       const ok = await run(`lddw map_idx %r1, 2\nmov %r2, ${input}\ncall 88\nexit`);
       expect(ok.jit()).toBe(0n);
       expect(new DataView(rt.memory.buffer).getBigUint64(input, true)).toBe(7n);
@@ -166,9 +157,9 @@ describe('map helpers in WebAssembly', () => {
     it('a value larger than the fault record packs reports its whole size', async () => {
       const { run } = await setup(300);
       const p = await run('lddw map_idx %r1, 0\nmov %r2, %r10\nadd %r2, -4\nmov %r3, %r10\nadd %r3, -200\nmov %r4, 0\ncall 2\nexit');
-      const e = fault(p.jit);
+      const e = faults(p.jit);
       expect(e).toMatchObject({ code: 'out_of_bounds', pc: 7 });
-      expect(fault(p.interp)).toMatchObject({ code: 'out_of_bounds', pc: 7 });
+      expect(faults(p.interp)).toMatchObject({ code: 'out_of_bounds', pc: 7 });
       expect(e.message).toMatch(/300 bytes/);
     });
   });

@@ -15,17 +15,7 @@ import { relocateMaps } from '../../runtime/maps/relocate.js';
 import { MAP_HELPER } from '../../runtime/maps/abi.js';
 import type { AnyMap, KeyValueMap, PerCpuMap, RingBuffer } from '../../runtime/maps/map.js';
 import { loadFixture, programNamed } from '../elf/fixtures.js';
-
-/** Runs a program expecting an ExecutionError; returns it. */
-function faults(fn: () => unknown): ExecutionError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ExecutionError) return e;
-    throw e;
-  }
-  throw new Error('no fault');
-}
+import { faults } from './faults.js';
 
 describe.each(ENGINES)('assembled programs on %s', (engine) => {
   const counter = [
