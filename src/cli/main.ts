@@ -139,16 +139,25 @@ async function main(argv: string[]): Promise<number> {
 
   program
     .command('bench')
-    .description('time a program on one or more engines (median ns per run, after warm-up)')
+    .description('time a program on one or more engines (median ns per run, after warm-up); ELF programs run on --packet with their context')
     .argument('<file>')
     .option('--mem <hex>', 'input memory as hex bytes')
+    .option('--packet <hex>', 'ELF objects: the packet, as hex bytes (default: empty)')
+    .option('--program <name>', 'ELF objects: the program (C function name)')
+    .option('--section <name>', 'ELF objects: the program\'s section, when it holds only one')
     .option('--engines <list>', 'comma-separated engines', 'interp')
     .option('--json', 'print {"engines": {NAME: {"nsPerRun": N, "runs": N}}, "result": "0x..."}')
-    .action(async (file: string, opts: { mem?: string; engines: string; json?: boolean }) => {
+    .option('--quick', 'a short warm-up and fewer batches: rougher figures, in about a second')
+    .action(async (file: string, opts: { mem?: string; packet?: string; program?: string; section?: string; engines: string; json?: boolean; quick?: boolean }) => {
       const { benchCommand } = await import('./bench.js');
-      const input = readProgramFile(file);
+      const input = readProgramFile(file, { program: opts.program, section: opts.section });
+      if (input.elf) {
+        const packet = parseMemOption(opts.packet ?? opts.mem) ?? new Uint8Array(0);
+        process.stdout.write(await benchCommand({ bytes: readFileSync(file), name: input.elf.program.name }, packet, opts.engines, opts.json ?? false, opts.quick));
+        return;
+      }
       const mem = parseMemOption(opts.mem) ?? input.mem ?? new Uint8Array(0);
-      process.stdout.write(await benchCommand(input.program, mem, opts.engines, opts.json ?? false));
+      process.stdout.write(await benchCommand(input.program, mem, opts.engines, opts.json ?? false, opts.quick));
     });
 
   program

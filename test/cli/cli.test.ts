@@ -116,6 +116,18 @@ describe('ELF objects', () => {
     }
   });
 
+  it('bench times a raw program and an object\'s program on both engines (--json), checking they agree first', () => {
+    const raw = cli(['bench', join(ROOT, 'examples', 'ipv4_filter.s'), '--mem', IPV4_UDP, '--engines', 'interp,jit', '--json', '--quick']);
+    expect(raw.stderr).toBe('');
+    const r = JSON.parse(raw.stdout) as { engines: Record<string, { nsPerRun: number; runs: number }>; result: string };
+    expect(Object.keys(r.engines)).toEqual(['interp', 'jit']);
+    for (const e of Object.values(r.engines)) expect(e.nsPerRun).toBeGreaterThan(0);
+    const obj = cli(['bench', join(ROOT, 'examples', 'blocklist', 'blocklist.o'), '--packet', IPV4_UDP, '--engines', 'interp,jit', '--quick']);
+    expect(obj.stderr).toBe('');
+    expect(obj.stdout).toMatch(/^interp +[\d.]+ ns\/run .*\njit +[\d.]+ ns\/run .*x vs interp\nresult 0x2\n$/);
+    expect(cli(['bench', join(ROOT, 'test', 'elf', 'fixtures', 'multi.o'), '--engines', 'jit']).stderr).toMatch(/has 8 programs/);
+  });
+
   it('chooses programs by name or section and explains a rejection', () => {
     const multi = join(ROOT, 'test', 'elf', 'fixtures', 'multi.o');
     const r = cli(['run', multi]);
