@@ -136,10 +136,13 @@ export const G = {
   /** i32, packet path: u32 table of each batch packet's r3 (its wire length), set by `bind`. */
   pkWire: 'pk_wire',
   /**
-   * i32: set when a legacy packet load out of bounds ended the run inside a local call (lower-mem.ts,
-   * `lowerLdPkt`): each caller returns 0 at once. Declared only by programs that have both; reset by the entries.
+   * i32 (exported): set when the run must end at once with the r0 being returned: a legacy packet load out of
+   * bounds (lower-mem.ts, `lowerLdPkt`, r0 = 0) or a helper that unwound (`UnwindSignal`, caught by the host's
+   * import before it reaches WebAssembly: an exception through Wasm costs microseconds; `bpf_tail_call` ends its
+   * caller this way). After each helper call and each local call, the code returns r0 when it is set. Declared
+   * by programs that call JS helpers or have packet loads; reset by the entries.
    */
-  aborted: 'aborted',
+  stop: 'stop',
   /** i64, packet path: all ones when the packet is writable, else 0 (masks the store spans of slot 0). */
   pkWritable: 'pk_writable',
   /** i64, packet path, budget variant: the budget each packet starts with. */
@@ -284,8 +287,8 @@ export interface LowerOptions {
   readonly proven: (pc: number) => boolean;
   /** How to structure control flow (see {@link ControlFlow}). */
   readonly controlFlow: ControlFlow;
-  /** Whether the program has legacy packet loads and local calls: then an abort unwinds through {@link G.aborted}. */
-  readonly abortFlag: boolean;
+  /** Whether the program calls JS helpers (which may unwind) or has legacy packet loads: then it has {@link G.stop}. */
+  readonly stopFlag: boolean;
   /** Helpers called as imported WebAssembly functions, by id (src/exec.ts, `WasmHelper`); the rest go through JS. */
   readonly wasmHelpers: ReadonlyMap<number, WasmHelperShape>;
 }

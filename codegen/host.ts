@@ -25,6 +25,31 @@ import type { CompileStats } from './translate.js';
 /** The request of the run an instance is executing (read by the imports, only on their slow paths). */
 interface HostState {
   readonly req: ExecRequest | undefined;
+  /** The instance's `stop` global (frame.ts, `G.stop`), once instantiated, when the module has one. */
+  stop?: WebAssembly.Global;
+  /** `HelperEnv.unwind` for this instance: sets `stop` (defined with it, by {@link bindStop}). */
+  unwind?: (r0: bigint) => bigint;
+}
+
+/** Gives `state` the instance's `stop` global and the `HelperEnv.unwind` built on it. */
+function bindStop(state: HostState, ex: WebAssembly.Exports): void {
+  const stop = ex[G.stop] as WebAssembly.Global | undefined;
+  state.stop = stop;
+  state.unwind = stop === undefined ? undefined : (r0) => {
+    stop.value = 1;
+    return r0;
+  };
+}
+
+/**
+ * What an import returns when its helper unwound (`UnwindSignal`): r0, with the instance's `stop` flag set so the
+ * code returns it through every frame (frame.ts, `G.stop`). An exception through WebAssembly costs microseconds;
+ * a module without the flag lets it propagate (`afterThrow` ends the run the same way, slowly).
+ */
+function unwound(state: HostState, e: unknown): bigint {
+  if (!(e instanceof UnwindSignal) || state.stop === undefined) throw e;
+  state.stop.value = 1;
+  return BigInt.asIntN(64, e.r0);
 }
 
 type EntryFn = (budget: bigint, pktLo: number, pktLen: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => bigint;
@@ -32,7 +57,7 @@ type EntryFn = (budget: bigint, pktLo: number, pktLen: number, r1: bigint, r2: b
 interface JitInstance {
   readonly bind: BindFn;
   readonly run: EntryFn;
-  readonly state: { req: ExecRequest | undefined };
+  readonly state: HostState & { req: ExecRequest | undefined };
   readonly traps: TrapRecord;
   /** `bind`'s last arguments: a run with the same stack and regions skips the call. */
   bound: number[] | undefined;
@@ -94,11 +119,11 @@ function current(state: HostState): ExecRequest {
  * through; anything else a helper throws, or a result that is not a bigint, is `helper_failed` (as in the
  * interpreter).
  */
-function callHelper(req: ExecRequest, f: HelperFn | undefined, id: bigint | number, pc: number, a: readonly bigint[]): bigint {
+function callHelper(req: ExecRequest, f: HelperFn | undefined, id: bigint | number, pc: number, a: readonly bigint[], unwind?: (r0: bigint) => bigint): bigint {
   if (f === undefined) throw new ExecutionError('unknown_helper', `call to unknown helper ${id}`, pc);
   let r: unknown;
   try {
-    r = f(BigInt.asUintN(64, a[0]), BigInt.asUintN(64, a[1]), BigInt.asUintN(64, a[2]), BigInt.asUintN(64, a[3]), BigInt.asUintN(64, a[4]), { memory: req.memory, pc, request: req });
+    r = f(BigInt.asUintN(64, a[0]), BigInt.asUintN(64, a[1]), BigInt.asUintN(64, a[2]), BigInt.asUintN(64, a[3]), BigInt.asUintN(64, a[4]), { memory: req.memory, pc, request: req, unwind });
     if (typeof r !== 'bigint') throw new TypeError(`returned ${describeValue(r)}, not a bigint`);
   } catch (e) {
     if (e instanceof UnwindSignal) {
@@ -158,7 +183,11 @@ function makeImports(memory: WebAssembly.Memory, source: JitModules, state: Host
       // The register holds the helper id; a value beyond 32 bits names no helper.
       const v = BigInt.asUintN(64, id);
       const f = v <= 0xffffffffn ? req.helpers.get(Number(v)) : undefined;
-      return callHelper(req, f, v, pc, [a1, a2, a3, a4, a5]);
+      try {
+        return callHelper(req, f, v, pc, [a1, a2, a3, a4, a5], state.unwind);
+      } catch (e) {
+        return unwound(state, e);
+      }
     },
   };
   for (const [id, w] of source.wasmHelpers) {
@@ -169,7 +198,11 @@ function makeImports(memory: WebAssembly.Memory, source: JitModules, state: Host
   for (const id of source.helperIds) {
     env[helperImport(id)] = (pc: number, a1: bigint, a2: bigint, a3: bigint, a4: bigint, a5: bigint): bigint => {
       const req = current(state);
-      return callHelper(req, req.helpers.get(id), id, pc, [a1, a2, a3, a4, a5]);
+      try {
+        return callHelper(req, req.helpers.get(id), id, pc, [a1, a2, a3, a4, a5], state.unwind);
+      } catch (e) {
+        return unwound(state, e);
+      }
     };
   }
   return { env };
@@ -282,6 +315,7 @@ export class JitExecutable implements Executable {
       const module = this.module({ budget, regionChecks: checks });
       const state: JitInstance['state'] = { req: undefined };
       const wasm = new WebAssembly.Instance(module, makeImports(this.memory, this.source, state));
+      bindStop(state, wasm.exports);
       inst = { bind: wasm.exports[F.bind] as BindFn, run: wasm.exports[F.run] as EntryFn, state, traps: trapRecord(wasm.exports), bound: undefined };
       pool[depth] = inst;
     }
@@ -416,6 +450,7 @@ class JitPacketEngine implements PacketEngine {
       },
     };
     const ex = new WebAssembly.Instance(module, makeImports(memory, source, state)).exports;
+    bindStop(state, ex);
     this.traps = trapRecord(ex);
     this.bindFn = ex[F.bind] as BindFn;
     this.one = ex[F.runPacket] as (len: number, wire: number) => number;

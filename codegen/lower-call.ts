@@ -45,11 +45,13 @@ export function chargeBudget(ctx: FnContext, pc: number): Expr {
  *     ;; call 5 (helper)
  *     (global.set $dirty (i32.const 1))
  *     (local.set $r0 (call $helper_5 (i32.const pc) $r1 $r2 $r3 $r4 $r5))
+ *     (if (global.get $stop) (then (return $r0)))                  ;; the helper unwound
  *     ;; call local (callee at slot 12)
  *     (if (i32.lt_u $fp (i32.add (i32.wrap_i64 $stack_lo) (i32.const 1024))) (then <fault call_depth>))
  *     <charge budget>                                              ;; budget variant only
  *     (global.set $dirty (i32.const 1))
  *     (local.set $r0 (call $f12 (i32.sub $fp (i32.const 512)) $r0 $r1 ... $r9))
+ *     [(if (global.get $stop) (then (return $r0)))]                 ;; programs with a stop flag
  *     (local.set $r1 (global.get $ret1)) ... (local.set $r5 (global.get $ret5))
  */
 export function lowerCall(ctx: FnContext, insn: CallInsn): Expr {
@@ -60,7 +62,7 @@ export function lowerCall(ctx: FnContext, insn: CallInsn): Expr {
       const wasm = ctx.options.wasmHelpers.get(t.id);
       if (wasm !== undefined) return lowerWasmHelperCall(ctx, insn.pc, t.id, wasm);
       // A helper may write anywhere it is given a pointer to, the stack included: mark it dirty.
-      return b.block([ctx.markDirty(), ctx.set(0, b.call(helperImport(t.id), [b.i32.const(insn.pc), ...ARG_REGS.map((r) => ctx.get(r))], 'i64'))]);
+      return b.block([ctx.markDirty(), ctx.set(0, b.call(helperImport(t.id), [b.i32.const(insn.pc), ...ARG_REGS.map((r) => ctx.get(r))], 'i64')), stopCheck(ctx)]);
     }
     case 'btf':
       // Kernel functions are not supported; like the interpreter, executing such a call faults (loading does not).
@@ -78,8 +80,8 @@ export function lowerCall(ctx: FnContext, insn: CallInsn): Expr {
         ...(ctx.options.budget ? [chargeBudget(ctx, insn.pc)] : []),
         ctx.markDirty(),
         ctx.set(0, b.call(fnName(t.pc), [b.i32.sub(fp(), b.i32.const(STACK_FRAME_SIZE)), ...regs], 'i64')),
-        // A legacy packet load out of bounds in the callee ended the run (lower-mem.ts, `lowerLdPkt`).
-        ...(ctx.options.abortFlag ? [b.if(b.getGlobal(G.aborted, 'i32'), b.return(b.i64.const(0n)))] : []),
+        // The callee ended the run (a packet load out of bounds, a helper that unwound): pass its r0 up.
+        ...(ctx.options.stopFlag ? [stopCheck(ctx)] : []),
         ...ARG_REGS.map((r) => ctx.set(r, b.getGlobal(G.ret(r), 'i64'))),
       ]);
     }
@@ -123,10 +125,22 @@ function lowerWasmHelperCall(ctx: FnContext, pc: number, id: number, wasm: WasmH
  *
  *     (global.set $dirty (i32.const 1))
  *     (local.set $r0 (call $callx (i32.const pc) $rN $r1 $r2 $r3 $r4 $r5))
+ *     (if (global.get $stop) (then (return $r0)))
  */
 export function lowerCallx(ctx: FnContext, insn: CallxInsn): Expr {
   const b = ctx.b;
-  return b.block([ctx.markDirty(), ctx.set(0, b.call(F.callx, [b.i32.const(insn.pc), ctx.get(insn.reg), ...ARG_REGS.map((r) => ctx.get(r))], 'i64'))]);
+  return b.block([ctx.markDirty(), ctx.set(0, b.call(F.callx, [b.i32.const(insn.pc), ctx.get(insn.reg), ...ARG_REGS.map((r) => ctx.get(r))], 'i64')), stopCheck(ctx)]);
+}
+
+/**
+ * After a JS helper call or a local call: when the run was stopped (frame.ts, `G.stop`: a helper unwound, a
+ * packet load ended it), return r0 at once, through every caller.
+ *
+ *     (if (global.get $stop) (then (return $r0)))
+ */
+function stopCheck(ctx: FnContext): Expr {
+  const b = ctx.b;
+  return b.if(b.getGlobal(G.stop, 'i32'), b.return(ctx.get(0)));
 }
 
 /**

@@ -296,13 +296,13 @@ export function lowerAtomic(ctx: FnContext, insn: AtomicInsn): Expr {
 
 /**
  * Legacy packet load (RFC 9669 section 5.5): `r0 = ntoh(*(size *)(packet + off))` with `off = imm` (abs) or
- * `off = (s32)(src + imm)` (ind). Outside the packet the whole program ends with r0 = 0: the function returns 0,
- * and inside a local call it first sets `aborted`, which makes every caller return 0 too (lower-call.ts).
+ * `off = (s32)(src + imm)` (ind). Outside the packet the whole program ends with r0 = 0: the function sets
+ * `stop`, which makes every caller return too (lower-call.ts), and returns 0.
  *
  *     (local.set $addr (i64.extend_i32_s (i32.add (i32.wrap_i64 $src) (i32.const imm))))
  *     (if (i32.or (i64.lt_s $addr (i64.const 0))
  *                 (i64.gt_s (i64.add $addr (i64.const size)) (global.get $pkt_len)))
- *       (then [(global.set $aborted (i32.const 1))] (return (i64.const 0))))
+ *       (then (global.set $stop (i32.const 1)) (return (i64.const 0))))
  *     (local.set $tmp (i64.load32_u (i32.wrap_i64 (i64.add (global.get $pkt_lo) $addr))))
  *     (local.set $r0 (i64.extend_i32_u (bswap32 (i32.wrap_i64 $tmp))))
  */
@@ -311,8 +311,7 @@ export function lowerLdPkt(ctx: FnContext, insn: LdPktInsn): Expr {
   ctx.use.packet = true;
   const i64 = b.i64;
   const off = insn.index === null ? b.i32.const(insn.imm) : b.i32.add(ctx.get32(insn.index), b.i32.const(insn.imm));
-  const stop = b.return(i64.const(0n));
-  const abort = ctx.options.abortFlag ? b.block([b.setGlobal(G.aborted, b.i32.const(1)), stop]) : stop;
+  const abort = b.block([b.setGlobal(G.stop, b.i32.const(1)), b.return(i64.const(0n))]);
   const addr = (): Expr => b.getLocal(L_ADDR, 'i64');
   const check = b.if(
     b.i32.or(

@@ -158,7 +158,8 @@ export function translateSync(program: Program, options: TranslateOptions = {}):
     proven: proven === undefined ? () => false : typeof proven === 'function' ? proven : (pc) => proven.has(pc),
     controlFlow: options.controlFlow ?? 'auto',
     wasmHelpers: options.wasmHelpers ?? NO_WASM_HELPERS,
-    abortFlag: program.insns.some((i) => i.kind === 'ldpkt') && program.insns.some((i) => i.kind === 'call' && i.target.kind === 'local'),
+    stopFlag: program.insns.some((i) => i.kind === 'ldpkt' || i.kind === 'callx'
+      || (i.kind === 'call' && i.target.kind === 'helper' && !(options.wasmHelpers?.has(i.target.id) ?? false))),
   };
   const calledIds = [...new Set(program.insns.flatMap((i) => (i.kind === 'call' && i.target.kind === 'helper' ? [i.target.id] : [])))].sort((a, b) => a - b);
   const helperIds = calledIds.filter((id) => !lowerOptions.wasmHelpers.has(id));
@@ -182,7 +183,10 @@ export function translateSync(program: Program, options: TranslateOptions = {}):
     if (lowerOptions.budget) b.addGlobal(G.budget, 'i64', 0);
     for (const r of [1, 2, 3, 4, 5] as const) b.addGlobal(G.ret(r), 'i64', 0);
     b.addGlobal(G.dirty, 'i32', 1);
-    if (lowerOptions.abortFlag) b.addGlobal(G.aborted, 'i32', 0);
+    if (lowerOptions.stopFlag) {
+      b.addGlobal(G.stop, 'i32', 0);
+      b.addGlobalExport(G.stop);
+    }
     b.addGlobal(G.faultPc, 'i32', -1);
     b.addGlobal(G.faultWhat, 'i32', 0);
     b.addGlobal(G.faultAddr, 'i64', 0);
@@ -410,7 +414,7 @@ function buildEntry(b: WasmBuilder, options: LowerOptions, use: StateUse): void 
     );
   }
   if (options.budget) body.push(b.setGlobal(G.budget, b.getLocal(0, 'i64')));
-  if (options.abortFlag) body.push(b.setGlobal(G.aborted, b.i32.const(0)));
+  if (options.stopFlag) body.push(b.setGlobal(G.stop, b.i32.const(0)));
   const zero = (): Expr => b.i64.const(0n);
   const args = [1, 2, 3, 4, 5].map((r) => b.getLocal(2 + r, 'i64'));
   const fp = b.i32.add(b.getGlobal(G.pkStack, 'i32'), b.i32.const(STACK_SIZE));
@@ -486,7 +490,7 @@ function buildPacketEntries(b: WasmBuilder, options: LowerOptions, use: StateUse
       ),
     );
     if (options.budget) body.push(b.setGlobal(G.budget, b.getGlobal(G.budgetInit, 'i64')));
-    if (options.abortFlag) body.push(b.setGlobal(G.aborted, i32.const(0)));
+    if (options.stopFlag) body.push(b.setGlobal(G.stop, i32.const(0)));
     const zero = (): Expr => i64.const(0n);
     const fp = i32.add(stack(), i32.const(STACK_SIZE));
     let r1 = u(lo());

@@ -65,6 +65,8 @@ export function tailCallHelper<P>(host: TailCallHost<P>): HelperFn {
     if (st.count >= MAX_TAIL_CALLS) return neg(ERRNO.E2BIG);
     st.count++;
     st.pending = { program, ctx };
+    // The caller ends here: without an exception where the engine can (the JIT), else by unwinding.
+    if (env.unwind !== undefined) return env.unwind(0n);
     throw new UnwindSignal(0n);
   };
 }

@@ -47,6 +47,12 @@ export interface HelperEnv {
    * (the map helpers of runtime/maps refuse to run without it). Engines should always pass it.
    */
   readonly request?: ExecRequest;
+  /**
+   * Ends the whole program with `r0` without an exception, where the engine supports it (the JIT): the helper
+   * must `return env.unwind(r0)` at once. Otherwise a helper throws {@link UnwindSignal}, which every engine
+   * understands but which costs microseconds when it crosses compiled code.
+   */
+  readonly unwind?: (r0: bigint) => bigint;
 }
 
 /**

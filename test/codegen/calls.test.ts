@@ -53,6 +53,21 @@ describe('helper calls', () => {
     expect(await r0Of('mov r1, 9\ncall 5\nexit', { helpers })).toBe(9n);
   });
 
+  test('env.unwind (the JIT\'s): ends the whole program without an exception; engines without it take the throw', async () => {
+    let offered = 0;
+    const helpers = table([[5, (a, _b, _c, _d, _e, env) => {
+      if (a !== 0n) return a;
+      if (env.unwind === undefined) throw new UnwindSignal(0x4321n);
+      offered++;
+      return env.unwind(0x4321n);
+    }]]);
+    const src = 'mov r1, 0\ncall local f\nmov r0, 1\nexit\nf:\ncall local g\nexit\ng:\ncall 5\nmov r0, 2\nexit';
+    expect(await r0Of(src, { helpers })).toBe(0x4321n);
+    expect(offered).toBe(1); // the JIT's run; the interpreter's env has none
+    // The next run starts with the flag cleared: the program runs to its end.
+    expect(await r0Of('mov r1, 3\ncall 5\nmov r0, 8\nexit', { helpers })).toBe(8n);
+  });
+
   test('an ExecutionError from a helper propagates as it is', async () => {
     const helpers = table([[3, () => { throw new ExecutionError('out_of_bounds', 'helper says no', 77); }]]);
     expect(await faultOf('mov r0, 0\ncall 3\nexit', { helpers })).toEqual({ code: 'out_of_bounds', pc: 77 });

@@ -179,6 +179,9 @@
        )
       )
       (then
+       (global.set $stop
+        (i32.const 1)
+       )
        (return
         (i64.const 0)
        )
@@ -247,6 +250,9 @@
        )
       )
       (then
+       (global.set $stop
+        (i32.const 1)
+       )
        (return
         (i64.const 0)
        )

@@ -27,6 +27,14 @@
        (local.get $r5)
       )
      )
+     (if
+      (global.get $stop)
+      (then
+       (return
+        (local.get $r0)
+       )
+      )
+     )
     )
     (block
      (if
@@ -65,6 +73,14 @@
        (local.get $r7)
        (local.get $r8)
        (local.get $r9)
+      )
+     )
+     (if
+      (global.get $stop)
+      (then
+       (return
+        (local.get $r0)
+       )
       )
      )
      (local.set $r1
@@ -141,6 +157,14 @@
        (local.get $r3)
        (local.get $r4)
        (local.get $r5)
+      )
+     )
+     (if
+      (global.get $stop)
+      (then
+       (return
+        (local.get $r0)
+       )
       )
      )
     )
