@@ -63,11 +63,43 @@ function bigCodec(name: string, signed: boolean): Codec<bigint> {
   return { name, size: 8, store, load, encode: (v, out) => store(v, view(out), 0), decode: (b) => load(view(b), 0) };
 }
 
-/** Parses a dotted quad into 4 bytes. */
-function parseIpv4(s: string, out: Uint8Array, at: number): void {
-  const parts = s.split('.');
-  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) throw new RangeError(`'${s}' is not an IPv4 address`);
-  parts.forEach((p, i) => (out[at + i] = Number(p)));
+/**
+ * Reads `s[from, to)` as a dotted quad (four decimal octets of 1-3 digits, each at most 255) into
+ * `out[at, at + 4)`; false when it is not one. A scan rather than `split` and a regex: these codecs sit on the
+ * JS API's hot path (an LPM lookup by string key).
+ */
+function scanIpv4(s: string, from: number, to: number, out: Uint8Array, at: number): boolean {
+  let octet = 0;
+  let digits = 0;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x2e /* . */) {
+      if (digits === 0 || n === 3) return false;
+      out[at + n++] = octet;
+      octet = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39 && digits < 3) {
+      octet = octet * 10 + (c - 0x30);
+      digits++;
+      if (octet > 255) return false;
+    } else return false;
+  }
+  if (digits === 0 || n !== 3) return false;
+  out[at + 3] = octet;
+  return true;
+}
+
+/** Reads `s[from, to)` as a decimal prefix length 0..32; -1 when it is not one. */
+function scanPrefixLength(s: string, from: number, to: number): number {
+  if (from >= to || to - from > 2) return -1;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return -1;
+    n = n * 10 + (c - 0x30);
+  }
+  return n <= 32 ? n : -1;
 }
 
 const ipv4: Codec<string> = {
@@ -75,7 +107,7 @@ const ipv4: Codec<string> = {
   size: 4,
   encode(v, out) {
     if (typeof v !== 'string') throw new TypeError(`${String(v)} is not an IPv4 address string`);
-    parseIpv4(v, out, 0);
+    if (!scanIpv4(v, 0, v.length, out, 0)) throw new RangeError(`'${v}' is not an IPv4 address`);
   },
   decode: (b) => `${b[0]}.${b[1]}.${b[2]}.${b[3]}`,
 };
@@ -85,13 +117,12 @@ const ipv4Lpm: Codec<string> = {
   size: 8,
   encode(v, out) {
     if (typeof v !== 'string') throw new TypeError(`${String(v)} is not an IPv4 prefix string`);
-    const [addr, len, extra] = v.split('/');
-    const prefixlen = len === undefined ? 32 : Number(len);
-    if (extra !== undefined || !Number.isInteger(prefixlen) || prefixlen < 0 || prefixlen > 32 || (len !== undefined && !/^\d+$/.test(len))) {
-      throw new RangeError(`'${v}' is not an IPv4 prefix (a.b.c.d/n)`);
-    }
+    const slash = v.indexOf('/');
+    const end = slash < 0 ? v.length : slash;
+    const prefixlen = slash < 0 ? 32 : scanPrefixLength(v, slash + 1, v.length);
+    if (prefixlen < 0) throw new RangeError(`'${v}' is not an IPv4 prefix (a.b.c.d/n)`);
+    if (!scanIpv4(v, 0, end, out, 4)) throw new RangeError(`'${v.slice(0, end)}' is not an IPv4 address`);
     view(out).setUint32(0, prefixlen, true);
-    parseIpv4(addr, out, 4);
   },
   decode: (b) => `${b[4]}.${b[5]}.${b[6]}.${b[7]}/${view(b).getUint32(0, true)}`,
 };

@@ -651,6 +651,12 @@ describe('codecs', () => {
     codecs['ipv4/lpm'].encode('10.0.0.0/8', buf);
     expect([...buf]).toEqual([8, 0, 0, 0, 10, 0, 0, 0]);
     expect(codecs['ipv4/lpm'].decode(buf)).toBe('10.0.0.0/8');
+    codecs['ipv4/lpm'].encode('255.1.002.3', buf);
+    expect([...buf]).toEqual([32, 0, 0, 0, 255, 1, 2, 3]); // no length: a /32
+    for (const bad of ['10.0.0.0/33', '10.0.0.0/', '10.0.0.0/8/8', '10.0.0/8', '10.0.0.256/8', '10..0.1/8', '1.2.3.4.5', '1.2.3.4 /8', '1.2.3.0001/8', 'a.b.c.d', '', '/8']) {
+      expect(() => codecs['ipv4/lpm'].encode(bad, buf), bad).toThrow(RangeError);
+    }
+    for (const bad of ['1.2.3', '1.2.3.4.', '.1.2.3', '1.2.3.-4', '300.0.0.1', '1.2.3.4/32']) expect(() => codecs.ipv4.encode(bad, Buffer.alloc(4)), bad).toThrow(RangeError);
     const b2 = Buffer.alloc(2);
     codecs.i16.encode(-2, b2);
     expect(codecs.i16.decode(b2)).toBe(-2);
