@@ -40,8 +40,10 @@ import {
 } from './scalar.js';
 import { State, canonicalize, joinStates, newFrame, statesEqual } from './state.js';
 import {
-  aluValues, branch, copyScalar, extendLoaded, havocStacks, popFrame, pushFrame, stackFill, stackLoad, stackStore, unaryValue,
+  aluValues, branch, copyScalar, extendLoaded, havocStacks, popFrame, pushFrame, realizeRelations, stackFill, stackLoad, stackStore,
+  unaryValue,
 } from './transfer.js';
+import { relsAfterAlu } from './relations.js';
 import { ANY, PKT_END, UNINIT, isPointer, type Value } from './value.js';
 
 /** Joins at a widening point before widening starts (small loops converge exactly). */
@@ -365,7 +367,14 @@ export class Analyzer {
           if (out.violation !== undefined) this.soft('ptr_arith', `${out.violation} is not allowed`, ctx, st, insn, insn.src.kind === 'reg' ? [insn.dst, insn.src.reg] : [insn.dst]);
           let value = out.value;
           if (insn.op === 'mov' && insn.width === 64 && insn.src.kind === 'reg' && value.t === 'scalar' && insn.dst !== 10) value = copyScalar(st, insn.src.reg, value);
+          const rels = st.cur.rels;
           this.write(ctx, st, insn, insn.dst, value);
+          if (rels.length > 0) {
+            const srcReg = insn.src.kind === 'reg' ? insn.src.reg : undefined;
+            const next = relsAfterAlu(rels, { op: insn.op, width: insn.width, dst: insn.dst, srcReg, before: a, src: b, after: value });
+            st.cur.rels = next;
+            if (next !== rels) realizeRelations(st, (r) => r.p === insn.dst || r.x === insn.dst);
+          }
           break;
         }
         case 'neg':

@@ -12,6 +12,7 @@
  *     mem      0 <= min(ptr.off) + off  and  max(ptr.off) + off + size <= region size; never while `nullable`;
  *              stores not to read-only maps (`.rodata`, BPF_F_RDONLY_PROG) or map keys
  *     pkt      base + fix + off with  min(var) + fix + off >= 0  and  fix + off + size <= range(base)
+ *     pkt_end  end + off with  off + size <= 0  and  -off <= range(base 0)  (the packet has at least -off bytes)
  *
  * Atomics also need natural alignment (strict mode; the run time checks it anyway) and a stack, map value or
  * ring buffer region. Stores of pointers anywhere but the stack leak addresses (`pointer_leak`, strict).
@@ -164,8 +165,22 @@ export function checkAccess(env: Env, st: State, base: Value, off: number, size:
       }
       return { ok: true, region: 'pkt' };
     }
-    case 'pkt_end':
-      return fail(env.type === 'raw' ? 'raw_access' : 'packet_oob', `${what} through the end-of-packet pointer`);
+    case 'pkt_end': {
+      // end + off with off + size <= 0 lies in the packet when data + (-off) <= end: base 0's range.
+      const raw = env.type === 'raw';
+      const code: VerifierErrorCode = raw ? 'raw_access' : 'packet_oob';
+      const what2 = raw ? 'the input' : 'the packet';
+      if (kind === 'atomic') return fail(code, `atomic update of ${what2}`);
+      if (off + size > 0) return fail(code, `${what} of ${bytes(size)} at offset ${off} from the end-of-packet pointer passes the end of ${what2}`);
+      if (write && !(raw ? env.rawWritable : env.layout?.packetWritable === true)) {
+        return fail('readonly_mem', `${what} into ${what2}, which is read-only for ${env.type} programs`);
+      }
+      const range = st.pkts.get(0)?.range ?? -Infinity;
+      if (-off > range) {
+        return fail(code, `${what} at offset ${off} from the end may precede the start of ${what2}: ${range <= 0 ? 'no byte' : `only ${bytes(range)}`} of it ${range === 1 ? 'is' : 'are'} proven to exist (${raw ? 'compare the length (r2) first' : 'compare against data_end first'})`);
+      }
+      return { ok: true, region: 'pkt' };
+    }
     case 'pkt_meta':
       return fail('packet_oob', `${what} through the packet metadata pointer, which the verifier does not track`);
     case 'map':

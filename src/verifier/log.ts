@@ -1,7 +1,8 @@
 /**
  * The verifier's log: the program, one instruction a line, with the state proven before each instruction (what
- * every initialised register and stack slot holds), like PREVAIL's invariants, and a mark on each memory access
- * saying whether it is proven (no run-time check) or checked at run time.
+ * every initialised register and stack slot holds, and the length relations between registers), like PREVAIL's
+ * invariants, and a mark on each memory access saying whether it is proven (no run-time check) or checked at run
+ * time.
  *
  *     ; raw program, strict mode: accepted, 3 of 3 memory accesses proven, every loop terminates
  *     ;   r1 = pkt  r2 = [0, 0xffffffff] (input length)  r10 = fp
@@ -17,6 +18,7 @@
  */
 
 import { disassembleInsn } from '../isa/disasm.js';
+import { RAW_LENGTH, formatRel, type LenRel } from './relations.js';
 import { scalarConstValue } from './scalar.js';
 import { SLOTS, type State } from './state.js';
 import { formatValue, type NameContext } from './value.js';
@@ -57,6 +59,10 @@ export function formatState(st: State, names: NameContext): string {
       }
     }
   }
+  // Length relations (relations.ts), but for the one every raw program starts with: `(input length)` says it.
+  const isLength = (r: LenRel): boolean => r.p === RAW_LENGTH.p && r.k === 1 && r.c === 0 && (st.reg(r.x) as { len?: boolean }).len === true;
+  const rels = f.rels.filter((r) => !isLength(r));
+  if (rels.length > 0) parts.push(`with ${rels.map((r) => formatRel(r, names.type === 'raw' ? 'input' : 'pkt', names.type === 'raw' ? 'input_end' : 'pkt_end')).join(', ')}`);
   if (st.refs.size > 0) parts.push(`held: ${[...st.refs.values()].map((r) => `ringbuf reservation from pc ${r.origin}${r.maybe ? ' (on some paths)' : ''}`).join(', ')}`);
   return parts.join('  ');
 }

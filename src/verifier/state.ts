@@ -11,6 +11,7 @@
  *                               itself (var = 0), whose range is at least 0 (data <= data_end always holds).
  *       refs: id → {origin}     reservations (ringbuf_reserve) not yet submitted or discarded; `maybe` when only
  *                               some of the joined paths hold it
+ *       frames[d].rels          length relations between the frame's registers (relations.ts): `p + k·x + c <= end`
  *
  * A stack slot is a spilled register (an 8-byte aligned store of a register keeps its abstract value, pointers
  * included) or "misc" bytes: a mask of initialised bytes and a mask of bytes known to be zero.
@@ -27,6 +28,7 @@ import { InternalError } from '../errors.js';
 import {
   SCALAR_UNKNOWN, scalarAlu, scalarConst, scalarConstValue, scalarEq, scalarJoin, scalarMeet, scalarWiden, type Scalar, type Thresholds,
 } from './scalar.js';
+import { joinRels, relsEqual, relsWithout, type LenRel } from './relations.js';
 import { ANY, UNINIT, sameRegion, valueEq, type Value } from './value.js';
 
 /** Slots of 8 bytes in a 512-byte frame. */
@@ -49,6 +51,8 @@ export interface Frame {
   readonly callsite: number;
   /** Entry slot of the function running in this frame. */
   readonly fn: number;
+  /** Length relations between this frame's registers (relations.ts), canonical. Replaced, never mutated. */
+  rels: readonly LenRel[];
 }
 
 /** A packet base (see the file header). */
@@ -85,7 +89,15 @@ export class State {
     return this.cur.regs[r];
   }
 
+  /** Writes a register: the relations naming it no longer hold (the caller re-adds those it can prove). */
   setReg(r: number, v: Value): void {
+    const f = this.cur;
+    f.regs[r] = v;
+    if (f.rels.length > 0) f.rels = relsWithout(f.rels, r);
+  }
+
+  /** Replaces a register's value by a more precise view of the same number (a refined bound, a copy's id). */
+  refineReg(r: number, v: Value): void {
     this.cur.regs[r] = v;
   }
 
@@ -97,7 +109,7 @@ export class State {
     return new State(
       this.frames.map((f) => {
         f.ownStack = false; // shared from now on, by both states
-        return { regs: [...f.regs], stack: f.stack, ownStack: false, callsite: f.callsite, fn: f.fn };
+        return { regs: [...f.regs], stack: f.stack, ownStack: false, callsite: f.callsite, fn: f.fn, rels: f.rels };
       }),
       new Map(this.pkts),
       new Map(this.refs),
@@ -144,7 +156,7 @@ export class State {
 export function newFrame(depth: number, callsite: number, fn: number): Frame {
   const regs: Value[] = new Array(11).fill(UNINIT);
   regs[10] = { t: 'stack', frame: depth, off: scalarConst(0n) };
-  return { regs, stack: new Array(SLOTS).fill(undefined), ownStack: true, callsite, fn };
+  return { regs, stack: new Array(SLOTS).fill(undefined), ownStack: true, callsite, fn, rels: [] };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -249,7 +261,7 @@ export function statesEqual(a: State, b: State): boolean {
   for (let d = 0; d < a.frames.length; d++) {
     const fa = a.frames[d];
     const fb = b.frames[d];
-    if (fa.callsite !== fb.callsite || fa.fn !== fb.fn) return false;
+    if (fa.callsite !== fb.callsite || fa.fn !== fb.fn || !relsEqual(fa.rels, fb.rels)) return false;
     for (let r = 0; r < 11; r++) if (!valueEq(fa.regs[r], fb.regs[r])) return false;
     for (let i = 0; i < SLOTS; i++) if (!slotEq(fa.stack[i], fb.stack[i])) return false;
   }
@@ -400,7 +412,7 @@ export function joinStates(a: State, b: State, widen: boolean, ts: Thresholds, f
     if (fa.callsite !== fb.callsite || fa.fn !== fb.fn) throw new InternalError('joining states of different call chains');
     const regs = fa.regs.map((v, r) => J.value(v, fb.regs[r]));
     const stack = fa.stack.map((s, i) => J.slot(s, fb.stack[i]));
-    return { regs, stack, ownStack: true, callsite: fa.callsite, fn: fa.fn };
+    return { regs, stack, ownStack: true, callsite: fa.callsite, fn: fa.fn, rels: joinRels(fa.rels, fb.rels, widen) };
   });
   // Packet base 0 exists in every state of a program with packets; keep it even when no register holds it.
   const pkts = J.pkts;

@@ -24,6 +24,7 @@ import {
   SCALAR_UNKNOWN, negateCond, refineCond, scalarAlu, scalarConst, scalarConstValue, scalarMeet, scalarMovsx, scalarNeg,
   scalarOfSize, scalarTruncate, scalarURange, type Scalar,
 } from './scalar.js';
+import { DATA, relationSlacks, relsWithout, type LenRel } from './relations.js';
 import { SLOTS, State, newFrame, reducePkt, zeroMaskOf, type Slot } from './state.js';
 import { ANY, PKT_END, UNINIT, isPointer, type Value } from './value.js';
 
@@ -217,7 +218,7 @@ export function copyScalar(st: State, srcReg: number, v: Value & { t: 'scalar' }
   if (scalarConstValue(v.s) !== undefined) return v; // constants need no identity
   const id = st.freshId();
   const shared: Value = { ...v, id };
-  st.setReg(srcReg, shared);
+  st.refineReg(srcReg, shared);
   return shared;
 }
 
@@ -238,6 +239,23 @@ function narrowCopies(st: State, v: Value, s: Scalar): boolean {
   return ok;
 }
 
+/**
+ * What the length relations of the frame (relations.ts) prove now: each pointer's slack rises to
+ * `k·umin(x) + c` (the packet start's is base 0's range). Call after anything that may raise a counter's minimum
+ * or create a relation; only the relations `changed` selects (those of the registers just written or refined).
+ */
+export function realizeRelations(st: State, changed: (r: LenRel) => boolean): void {
+  const rels = st.cur.rels.filter(changed);
+  if (rels.length === 0) return;
+  for (const { p, slack: k } of relationSlacks(rels, (r) => st.reg(r))) {
+    if (p !== DATA) raiseSlack(st, st.reg(p), k);
+    else {
+      const b = st.pkts.get(0);
+      if (b !== undefined && k > b.range) st.pkts.set(0, reducePkt({ var: b.var, range: k }));
+    }
+  }
+}
+
 /** For `raw` programs: a bound on the length proves bytes of the input. */
 function lengthProves(st: State, v: Value): void {
   if (v.t !== 'scalar' || v.len !== true) return;
@@ -254,15 +272,16 @@ function side(env: Env, st: State, insn: JcondInsn, op: JmpOp | 'nset', a: Value
     const r = refineCond(op, width, a.s, b.s);
     if (r === undefined) return undefined;
     const na = withScalar(a, r[0]);
-    out.setReg(insn.dst, na);
+    out.refineReg(insn.dst, na);
     if (!narrowCopies(out, na, r[0])) return undefined;
     lengthProves(out, out.reg(insn.dst));
     if (insn.src.kind === 'reg') {
       const nb = withScalar(b, r[1]);
-      out.setReg(insn.src.reg, nb);
+      out.refineReg(insn.src.reg, nb);
       if (!narrowCopies(out, nb, r[1])) return undefined;
       lengthProves(out, out.reg(insn.src.reg));
     }
+    realizeRelations(out, (r) => out.reg(r.x) !== st.reg(r.x)); // the counters refined
     return out;
   }
   const zero = (v: Value): boolean => v.t === 'scalar' && scalarConstValue(width === 64 ? v.s : scalarTruncate(v.s, 4)) === 0n;
@@ -291,8 +310,8 @@ function side(env: Env, st: State, insn: JcondInsn, op: JmpOp | 'nset', a: Value
     const signed: Record<string, JmpOp | 'nset'> = { gt: 'sgt', ge: 'sge', lt: 'slt', le: 'sle' };
     const r = refineCond(signed[op] ?? op, 64, ao, bo);
     if (r === undefined) return undefined;
-    out.setReg(insn.dst, { ...(a as Value & { off: Scalar }), off: r[0] } as Value);
-    if (insn.src.kind === 'reg') out.setReg(insn.src.reg, { ...(b as Value & { off: Scalar }), off: r[1] } as Value);
+    out.refineReg(insn.dst, { ...(a as Value & { off: Scalar }), off: r[0] } as Value);
+    if (insn.src.kind === 'reg') out.refineReg(insn.src.reg, { ...(b as Value & { off: Scalar }), off: r[1] } as Value);
     return out;
   }
   return out;
@@ -451,6 +470,7 @@ export function popFrame(env: Env, st: State, kind: 'call' | 'callback'): void {
   if (kind === 'call') {
     caller.regs[0] = callee.regs[0];
     for (let r = 1; r <= 5; r++) caller.regs[r] = env.strict ? UNINIT : callee.regs[r];
+    for (let r = 0; r <= 5; r++) caller.rels = relsWithout(caller.rels, r);
   }
   forgetFramesBelow(st, st.depth);
 }

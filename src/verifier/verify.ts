@@ -33,6 +33,7 @@ import type { Env } from './env.js';
 import { HELPERS, opaqueHelper, type HelperProto } from './helpers.js';
 import { makeThresholds, scalarConst, scalarConstValue, scalarURange } from './scalar.js';
 import { State, newFrame } from './state.js';
+import { RAW_LENGTH } from './relations.js';
 import { proveTermination, type LoopFailure } from './termination.js';
 import { UNINIT, type Value } from './value.js';
 
@@ -111,6 +112,7 @@ function initialState(env: Env): State {
     f.regs[2] = { t: 'scalar', s: scalarURange(0n, MAX_INPUT), len: true };
     // r3..r5 are always set for raw programs: 0, or what the host passes (a packet's wire length in r3).
     for (const r of [3, 4, 5]) f.regs[r] = unknown;
+    f.rels = [RAW_LENGTH]; // data + r2 <= end (relations.ts)
   } else f.regs[1] = { t: 'ctx', off: 0 };
   return new State([f], new Map([[0, { var: scalarConst(0n), range: 0 }]]), new Map(), 1);
 }

@@ -64,6 +64,39 @@ const XDP = 'ldxw %r2, [%r1+0]\nldxw %r3, [%r1+4]\n';
 /** Map lookup with key 0 at fp-4 in map `m`: r0 = value or null (7 slots, pcs 0..6). */
 const LOOKUP = (m: number): string => `mov %r1, 0\nstxw [%r10-4], %r1\nmov %r2, %r10\nadd %r2, -4\nlddw map_idx %r1, ${m}\ncall 1\n`;
 
+/** bench/programs/bubble_sort.s: the inner loop's accesses at 6, 7, 9, 10; after the loops, 16 and 19. */
+const BUBBLE = `mov %r3, %r2
+rsh %r3, 2
+outer:
+jle %r3, 1, done
+mov %r4, %r1
+mov %r5, %r3
+sub %r5, 1
+inner:
+ldxw %r6, [%r4+0]
+ldxw %r7, [%r4+4]
+jle %r6, %r7, ordered
+stxw [%r4+0], %r7
+stxw [%r4+4], %r6
+ordered:
+add %r4, 4
+sub %r5, 1
+jne %r5, 0, inner
+sub %r3, 1
+ja outer
+done:
+ldxw %r0, [%r1+0]
+mov %r6, %r1
+add %r6, %r2
+ldxw %r7, [%r6-4]
+lsh %r7, 32
+or %r0, %r7
+exit`;
+
+/** r4 walks the input in 4-byte steps while r3 counts the words left (len >> 2); `access` at pc 5 reads at r4. */
+const COUNTED = (access: string): string =>
+  `mov %r0, 0\nmov %r3, %r2\nrsh %r3, 2\njeq %r3, 0, done\nmov %r4, %r1\nloop:\n${access}\nadd %r0, %r5\nadd %r4, 4\nsub %r3, 1\njne %r3, 0, loop\ndone:\nexit`;
+
 export const CASES: readonly Case[] = [
   // ---------------------------------------------------------------- structure
   { name: 'minimal program', asm: 'mov %r0, 0\nexit', expect: ok({ proven: 'all', terminates: true }) },
@@ -150,6 +183,33 @@ export const CASES: readonly Case[] = [
   { name: 'masked index not checked', asm: 'mov %r0, 0\nmov %r4, %r0\nand %r4, 15\nmov %r5, %r1\nadd %r5, %r4\nldxw %r0, [%r5] !\nexit', expect: no('raw_access') },
   { name: 'negative offset from the input', asm: 'mov %r0, 0\njlt %r2, 8, +1\nldxb %r0, [%r1-1] !\nexit', expect: no('raw_access', /negative/) },
   { name: 'the end pointer cannot be read', asm: 'mov %r3, %r1\nadd %r3, %r2\nldxb %r0, [%r3-1] !\nexit', expect: no('raw_access') },
+
+  // ---------------------------------------------------------------- length relations (relations.ts)
+  { name: 'bubble sort: the inner loop is proven; the reads after it are not (a short input reaches them)', asm: BUBBLE, mode: 'permissive', rawWritable: true, expect: ok({ proven: [6, 7, 9, 10], unproven: [16, 19], terminates: true }) },
+  { name: 'bubble sort in strict mode: an input shorter than 4 bytes reaches the read after the loop', asm: BUBBLE, rawWritable: true, expect: { code: 'raw_access', pc: 16 } },
+  { name: 'bubble sort on read-only input: the loads are proven, the stores checked', asm: BUBBLE, mode: 'permissive', expect: ok({ proven: [6, 7], unproven: [9, 10, 16, 19] }) },
+  { name: 'bubble sort behind a length check: everything proven, strict', asm: BUBBLE.replace('outer:', 'jlt %r2, 4, short\nouter:') + '\nshort:\nmov %r0, 0\nexit', rawWritable: true, expect: ok({ proven: 'all', terminates: true }) },
+  { name: 'pointer and a counter of elements left', asm: COUNTED('ldxw %r5, [%r4]'), expect: ok({ proven: 'all', terminates: true }) },
+  { name: 'pointer and a counter of elements left: one element too far', asm: COUNTED('ldxw %r5, [%r4+4] !'), expect: no('raw_access', /only 4 bytes/) },
+  { name: 'pointer and a counter of elements left: the last byte of the element', asm: COUNTED('ldxb %r5, [%r4+3]'), expect: ok({ proven: 'all' }) },
+  { name: 'pointer and a counter of elements left: one byte past the element', asm: COUNTED('ldxb %r5, [%r4+4] !'), expect: no('raw_access') },
+  { name: 'the pointer moves faster than the counter counts', asm: COUNTED('ldxw %r5, [%r4] !').replace('add %r4, 4', 'add %r4, 8'), expect: no('raw_access') },
+  { name: 'the counter counts half-words, the pointer words', asm: COUNTED('ldxw %r5, [%r4] !').replace('rsh %r3, 2', 'rsh %r3, 1'), expect: no('raw_access') },
+  { name: 'the counter counts up', asm: COUNTED('ldxw %r5, [%r4] !').replace('sub %r3, 1', 'add %r3, 1'), expect: no('raw_access') },
+  { name: 'the counter counts down at 32 bits', asm: COUNTED('ldxw %r5, [%r4] !').replace('sub %r3, 1', 'sub32 %r3, 1'), expect: no('raw_access') },
+  { name: 'the counter is reset in the loop', asm: COUNTED('ldxw %r5, [%r4]').replace('sub %r3, 1', 'mov %r3, %r2\nrsh %r3, 2\nsub %r3, 1'), mode: 'permissive', expect: ok({ unproven: [5], terminates: false }) },
+  { name: 'the counter is not tied to the input', asm: 'mov %r0, 0\nmov %r3, 100\nmov %r4, %r1\nloop:\nldxw %r5, [%r4] !\nadd %r0, %r5\nadd %r4, 4\nsub %r3, 1\njne %r3, 0, loop\nexit', expect: no('raw_access') },
+  { name: 'a copy of the counter, counting in step, tested instead', asm: COUNTED('ldxw %r5, [%r4]').replace('mov %r4, %r1', 'mov %r4, %r1\nmov %r6, %r3').replace('sub %r3, 1\njne %r3', 'sub %r3, 1\nsub %r6, 1\njne %r6'), expect: ok({ proven: 'all', terminates: true }) },
+  { name: 'a copy of the counter one larger, tested instead', asm: COUNTED('ldxw %r5, [%r4] !').replace('mov %r4, %r1', 'mov %r4, %r1\nmov %r6, %r3\nadd %r6, 1').replace('sub %r3, 1\njne %r3', 'sub %r3, 1\nsub %r6, 1\njne %r6'), expect: no('raw_access') },
+  { name: 'the counter survives a call in r6', asm: 'mov %r0, 0\nmov %r6, %r2\nrsh %r6, 2\njeq %r6, 0, done\nmov %r7, %r1\nloop:\nldxw %r8, [%r7]\ncall local f\nadd %r7, 4\nsub %r6, 1\njne %r6, 0, loop\ndone:\nmov %r0, 0\nexit\nf:\nmov %r0, 0\nexit', expect: ok({ proven: 'all', terminates: true }) },
+  { name: 'the counter does not survive a call in r3', asm: 'mov %r0, 0\nmov %r3, %r2\nrsh %r3, 2\njeq %r3, 0, done\nmov %r7, %r1\nloop:\nldxw %r8, [%r7]\ncall local f\nadd %r7, 4\nsub %r3, 1\njne %r3, 0, loop\ndone:\nmov %r0, 0\nexit\nf:\nmov %r3, 1000\nmov %r0, 0\nexit', mode: 'permissive', expect: ok({ unproven: [5] }) },
+  { name: 'the last element by index', asm: 'mov %r0, 0\nmov %r3, %r2\nrsh %r3, 2\njeq %r3, 0, done\nsub %r3, 1\nlsh %r3, 2\nmov %r4, %r1\nadd %r4, %r3\nldxw %r0, [%r4]\ndone:\nexit', expect: ok({ proven: 'all' }) },
+  { name: 'one element past the last by index', asm: 'mov %r0, 0\nmov %r3, %r2\nrsh %r3, 2\njeq %r3, 0, done\nlsh %r3, 2\nmov %r4, %r1\nadd %r4, %r3\nldxw %r0, [%r4] !\ndone:\nexit', expect: no('raw_access') },
+  { name: 'a shift that loses bits breaks the relation', asm: 'mov %r0, 0\nmov %r3, %r2\nrsh %r3, 2\njeq %r3, 0, done\nsub %r3, 1\nlsh %r3, 62\nrsh %r3, 60\nmov %r4, %r1\nadd %r4, %r3\nldxw %r0, [%r4] !\ndone:\nexit', expect: no('raw_access') },
+  { name: 'read back from the end', asm: 'mov %r0, 0\njlt %r2, 4, out\nmov %r6, %r1\nadd %r6, %r2\nldxw %r0, [%r6-4]\nout:\nexit', expect: ok({ proven: 'all' }) },
+  { name: 'read back from the end, input too short', asm: 'mov %r0, 0\njlt %r2, 3, out\nmov %r6, %r1\nadd %r6, %r2\nldxw %r0, [%r6-4] !\nout:\nexit', expect: no('raw_access', /only 3 bytes/) },
+  { name: 'read from the end across it', asm: 'mov %r0, 0\njlt %r2, 4, out\nmov %r6, %r1\nadd %r6, %r2\nldxw %r0, [%r6-2] !\nout:\nexit', expect: no('raw_access', /passes the end/) },
+  { name: 'xdp: read back from data_end', type: 'xdp', asm: XDP + 'mov %r0, 1\nmov %r4, %r2\nadd %r4, 8\njgt %r4, %r3, out\nldxdw %r0, [%r3-8]\nout:\nexit', expect: ok({ proven: 'all' }) },
 
   // ---------------------------------------------------------------- xdp: packets and the context
   { name: 'xdp: data_end check', type: 'xdp', asm: XDP + 'mov %r0, 2\nmov %r4, %r2\nadd %r4, 14\njgt %r4, %r3, +1\nldxh %r0, [%r2+12]\nexit', expect: ok({ proven: 'all' }) },

@@ -1,7 +1,7 @@
 // Random programs for the verifier's soundness test: `raw` programs (r1 = input, r2 = its length) built from
 // templates that exercise what the verifier reasons about: bounds checks on the input (against r1 + r2 and
 // against the length), variable offsets, the stack (spills of pointers, variable offsets, atomics), counted and
-// pointer loops, branches, bpf-to-bpf calls with stack pointers, opaque helper calls. Most programs are safe
+// pointer loops, a pointer walking the input while a counter of the elements left counts down, branches, bpf-to-bpf calls with stack pointers, opaque helper calls. Most programs are safe
 // and most of those the strict verifier accepts; a few templates are unsafe on purpose (an access one byte past
 // the checked length, an unchecked access, a read of an uninitialised slot) so that rejections and unproven
 // accesses happen too.
@@ -198,11 +198,29 @@ function emitLoop(g: Gen, depth: number): void {
     else g.lines.push(`add %r${c}, 1`, `jge %r${c}, ${n}, ${done}`, `ja ${head}`, `${done}:`);
     g.protect.delete(c);
     g.callsOk = callsOk;
-  } else {
+  } else if (g.rng.chance(0.5)) {
     // Pointer loop over the input: r2 from r6 to the end, one byte at a time.
     g.lines.push(`mov %r2, %r6`, `${head}:`, `mov %r1, %r2`, `add %r1, 1`, `jgt %r1, %r9, ${done}`, `ldxb %r${wreg(g)}, [%r2]`, `add %r2, 1`, `ja ${head}`, `${done}:`);
-  }
+  } else emitCountedWalk(g, head, done);
   g.loops--;
+}
+
+/**
+ * A pointer walking the input while a counter of the elements left counts down (length relations): r1 = len >>
+ * s elements of 2^s bytes, taken d at a time; r2 steps d·2^s bytes and reads inside the step. Unsafe variants
+ * (not `safe`) read one byte past the step, or disturb the counter in the loop.
+ */
+function emitCountedWalk(g: Gen, head: string, done: string): void {
+  const s = g.rng.int(0, 3);
+  const d = g.rng.pick([1, 1, 2, 3]);
+  const step = d << s;
+  const size = g.rng.pick(SIZES.filter((n) => n <= step));
+  const off = g.rng.int(0, step - size) + (!g.safe && g.rng.chance(0.15) ? 1 : 0);
+  g.lines.push(`mov %r1, %r7`, `rsh %r1, ${s}`, `jlt %r1, ${d}, ${done}`, `mov %r2, %r6`, `${head}:`);
+  g.lines.push(`ldx${SZ[size]} %r${wreg(g)}, [%r2+${off}]`);
+  if (g.rng.chance(0.3)) emitAlu(g);
+  if (!g.safe && g.rng.chance(0.15)) g.lines.push(`${g.rng.pick(['add', 'sub', 'and', 'rsh', 'lsh', 'mov'])} %r1, ${g.rng.pick([0, 1, 2, 3, 7])}`);
+  g.lines.push(`add %r2, ${step}`, `sub %r1, ${d}`, d === 1 && g.rng.chance(0.5) ? `jne %r1, 0, ${head}` : `jge %r1, ${d}, ${head}`, `${done}:`);
 }
 
 function emitCall(g: Gen): void {

@@ -3,7 +3,8 @@
 // concrete state is a member of the abstract state the verifier proved there for the same call chain:
 // - every register and spilled slot: scalars within their ranges and known bits, stack pointers at their
 //   offsets, packet (input) pointers at their base and offset with their proven range really before the end,
-//   the end pointer equal to r1 + r2, "known zero" stack bytes zero;
+//   the end pointer equal to r1 + r2, "known zero" stack bytes zero, the current frame's length relations
+//   (relations.ts: `p + k·x + c <= end`) true;
 // - every access the verifier proved (`VerifiedProgram.proven`) lies inside the region its base points into
 //   (the stack frame, or the input, and then only a load: the input is not writable for the verifier);
 // - a pc the verifier found unreachable is never reached, and a program said to terminate does.
@@ -12,6 +13,7 @@
 import { STACK_FRAME_SIZE, STACK_SIZE } from '../../src/exec.js';
 import type { Insn } from '../../src/isa/insn.js';
 import { alu, atomic, cond, endian, immOperand, loadValue, movsx, neg } from '../../src/interp/semantics.js';
+import { DATA, formatRel } from '../../src/verifier/relations.js';
 import { scalarContains } from '../../src/verifier/scalar.js';
 import { SLOTS, type State } from '../../src/verifier/state.js';
 import type { Value } from '../../src/verifier/value.js';
@@ -110,6 +112,13 @@ export function shadowRun(v: VerifiedProgram, input: Uint8Array, options: { rawW
       const why = member(st.reg(r), f.regs[r], st, vars);
       if (why !== undefined) violations.push(`pc ${pc}: r${r}: ${why}`);
     }
+    // Length relations (relations.ts): offset(p) + k·x + c <= length, over the integers.
+    for (const rel of st.cur.rels) {
+      const off = rel.p === DATA ? 0n : BigInt.asIntN(64, f.regs[rel.p] - data);
+      if (off + BigInt(rel.k) * u64(f.regs[rel.x]) + BigInt(rel.c) > len) {
+        violations.push(`pc ${pc}: relation ${formatRel(rel, 'input', 'input_end')} fails (offset ${off}, r${rel.x} = ${u64(f.regs[rel.x])}, length ${len})`);
+      }
+    }
     st.frames.forEach((af, d) => {
       if (d >= frames.length) return;
       for (let i = 0; i < SLOTS; i++) {
@@ -136,7 +145,7 @@ export function shadowRun(v: VerifiedProgram, input: Uint8Array, options: { rawW
       if (base.t === 'stack') {
         const t = top(base.frame);
         if (!(a >= t - 512n && a + BigInt(n) <= t)) violations.push(`pc ${insn.pc}: proven stack access at ${a} outside frame ${base.frame}`);
-      } else if (base.t === 'pkt') {
+      } else if (base.t === 'pkt' || base.t === 'pkt_end') {
         if (!inInput(a, n)) violations.push(`pc ${insn.pc}: proven input access at ${a}+${n} outside the input (${data}, ${len})`);
         if (write && options.rawWritable !== true) violations.push(`pc ${insn.pc}: proven store into the input, which the verifier was told is read-only`);
       } else violations.push(`pc ${insn.pc}: proven access through ${base.t}`);

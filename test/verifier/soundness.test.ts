@@ -9,6 +9,7 @@ import { describe, expect, test } from 'vitest';
 import { VerifierError } from '../../src/errors.js';
 import { assemble } from '../../src/isa/asm.js';
 import { opaqueHelper } from '../../src/verifier/helpers.js';
+import { DATA } from '../../src/verifier/relations.js';
 import { scalarConst } from '../../src/verifier/scalar.js';
 import { verify, type VerifiedProgram } from '../../src/verifier/verify.js';
 import { FILL_HELPER, Rng, genProgram } from './gen.js';
@@ -106,6 +107,19 @@ describe('the shadow checker catches a lying verifier', () => {
       }),
     };
     expect(shadowRun(liar, new Uint8Array(128)).violations.join()).toMatch(/pc 1: r0: scalar 7 outside/);
+  });
+
+  test('a length relation that does not hold', () => {
+    const liar: VerifiedProgram = {
+      ...honest,
+      statesAt: (pc) => honest.statesAt(pc).map((s) => {
+        if (pc !== 1) return s;
+        const state = s.state.clone();
+        state.cur.rels = [{ p: DATA, x: 2, k: 2, c: 0 }]; // 2·len <= len: false for any input
+        return { ...s, state };
+      }),
+    };
+    expect(shadowRun(liar, new Uint8Array(128)).violations.join()).toMatch(/pc 1: relation input \+ 2·r2 <= input_end fails/);
   });
 
   test('a reachable pc claimed unreachable', () => {
