@@ -26,7 +26,7 @@ export interface CompileContext {
 }
 
 /** Translation options a caller of {@link compileForRuntime} may set (the rest follow from the context). */
-export type CompileOptions = Pick<TranslateOptions, 'proven' | 'passes' | 'optimizeLevel' | 'validate' | 'controlFlow' | 'packetContext'>;
+export type CompileOptions = Pick<TranslateOptions, 'proven' | 'passes' | 'optimizeLevel' | 'validate' | 'controlFlow' | 'packetContext' | 'arrays'>;
 
 /**
  * Compiles `program` for a runtime's memory: checks its static helper ids against `ctx.helpers` (an unknown

@@ -291,6 +291,19 @@ export interface LowerOptions {
   readonly stopFlag: boolean;
   /** Helpers called as imported WebAssembly functions, by id (src/exec.ts, `WasmHelper`); the rest go through JS. */
   readonly wasmHelpers: ReadonlyMap<number, WasmHelperShape>;
+  /** Array maps whose lookups are inlined, by handle (translate.ts, `TranslateOptions.arrays`). */
+  readonly arrays: ReadonlyMap<bigint, ArrayLayout>;
+}
+
+/**
+ * Where an array map's values lie, for lookups the translator inlines (lower-call.ts): value `i` (i <
+ * `maxEntries`) is at `base + i * stride`. Array storage never moves and array elements always exist, so a
+ * lookup with a known map is a bounds check and an address.
+ */
+export interface ArrayLayout {
+  readonly base: number;
+  readonly stride: number;
+  readonly maxEntries: number;
 }
 
 /** What lowering one eBPF function needs: the builder, register access, faults. */
@@ -308,6 +321,8 @@ export class StateUse {
   faultSize = false;
   /** Size functions of WebAssembly helpers that some inline check calls (imports, `wasmSizeImport`). */
   readonly wasmSizes = new Set<string>();
+  /** Array lookups inlined (lower-call.ts), for the statistics. */
+  inlinedLookups = 0;
 
   /** The slot globals of `kind` slot `k` that some check reads. */
   slotGlobals(checks: RegionChecks, kind: 'rd' | 'wr', k: number): string[] {
@@ -344,6 +359,9 @@ export class FnContext {
    * unchecked copy of a group's segment.
    */
   covered: ReadonlySet<number> = new Set();
+
+  /** Index (in `program.insns`) of the first instruction of the basic block being lowered. */
+  blockFirst = 0;
 
   /** Records an unchecked store at `fp + off` (see {@link frameStoreLow}). */
   noteFrameStore(off: number): void {

@@ -16,8 +16,8 @@
 import { STACK_FRAME_SIZE, type WasmHelperShape } from '../src/exec.js';
 import type { CallInsn, CallxInsn, Reg } from '../src/isa/insn.js';
 import type { Expr } from './binaryen.js';
-import { F, G, L_ADDR, L_FP, L_STACK_LO, L_TMP, fnName, helperImport, wasmHelperImport, wasmSizeImport, type FnContext } from './frame.js';
-import { checkRange } from './lower-mem.js';
+import { F, G, L_ADDR, L_FP, L_STACK_LO, L_TMP, fnName, helperImport, wasmHelperImport, wasmSizeImport, type ArrayLayout, type FnContext } from './frame.js';
+import { checkRange, defs, lowerLoad } from './lower-mem.js';
 
 const ARG_REGS = [1, 2, 3, 4, 5] as const;
 
@@ -59,6 +59,10 @@ export function lowerCall(ctx: FnContext, insn: CallInsn): Expr {
   const t = insn.target;
   switch (t.kind) {
     case 'helper': {
+      if (t.id === MAP_LOOKUP_ELEM) {
+        const array = knownArray(ctx, insn);
+        if (array !== undefined) return lowerArrayLookup(ctx, insn.pc, array);
+      }
       const wasm = ctx.options.wasmHelpers.get(t.id);
       if (wasm !== undefined) return lowerWasmHelperCall(ctx, insn.pc, t.id, wasm);
       // A helper may write anywhere it is given a pointer to, the stack included: mark it dirty.
@@ -86,6 +90,41 @@ export function lowerCall(ctx: FnContext, insn: CallInsn): Expr {
       ]);
     }
   }
+}
+
+/** Linux's `BPF_FUNC_map_lookup_elem`. */
+const MAP_LOOKUP_ELEM = 1;
+
+/**
+ * The array map whose handle r1 holds at `call`, if an `lddw r1` earlier in its basic block loaded one of
+ * `LowerOptions.arrays` and nothing wrote r1 since.
+ */
+function knownArray(ctx: FnContext, call: CallInsn): ArrayLayout | undefined {
+  const insns = ctx.program.insns;
+  for (let i = ctx.program.indexOfPc[call.pc] - 1; i >= ctx.blockFirst; i--) {
+    const insn = insns[i];
+    if (!defs(insn).includes(1)) continue;
+    return insn.kind === 'lddw' && insn.dst === 1 && insn.src === 'imm64' ? ctx.options.arrays.get(BigInt.asUintN(64, insn.value)) : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * `bpf_map_lookup_elem` on a known array map, inlined: the 4-byte key is read as a load through r2 would be
+ * (checked unless the verifier proved the call), then r0 = its value's address, or 0 past the end. Nothing is
+ * written, so the stack stays clean.
+ *
+ *     <r0 = *(u32 *)(r2 + 0), checked as a load at this pc>
+ *     (local.set $r0 (select (i64.add (i64.const base) (i64.mul $r0 (i64.const stride))) (i64.const 0)
+ *                            (i64.lt_u $r0 (i64.const max_entries))))
+ */
+function lowerArrayLookup(ctx: FnContext, pc: number, a: ArrayLayout): Expr {
+  const b = ctx.b;
+  const i64 = b.i64;
+  ctx.use.inlinedLookups++;
+  const key = lowerLoad(ctx, { kind: 'load', pc, dst: 0, base: 2, off: 0, size: 4, signed: false });
+  const addr = i64.add(i64.const(BigInt(a.base)), i64.mul(ctx.get(0), i64.const(BigInt(a.stride))));
+  return b.block([key, ctx.set(0, b.select(i64.lt_u(ctx.get(0), i64.const(BigInt(a.maxEntries))), addr, i64.const(0n)))]);
 }
 
 /**

@@ -131,7 +131,7 @@ function accessOf(insn: Insn): { base: Reg; off: number; size: number; write: bo
 }
 
 /** The registers an instruction writes (after its memory access, for loads). */
-function defs(insn: Insn): readonly Reg[] {
+export function defs(insn: Insn): readonly Reg[] {
   switch (insn.kind) {
     case 'alu': case 'neg': case 'movsx': case 'endian': case 'lddw': case 'load':
       return [insn.dst];

@@ -31,7 +31,7 @@ import type { Program } from '../src/isa/program.js';
 import { WasmBuilder, binaryenLoaded, loadBinaryen, type Expr } from './binaryen.js';
 import {
   ACCESS_SIZES, BIND_SLOTS_AT, ENTRY_PARAMS, F, L_ADDR, L_FAULT, StateUse, TRAP_LABEL, bindParams, slotGlobals, FN_LOCAL_NAMES, FN_PARAMS, FN_VARS, FnContext, G, HELPER_PARAMS, L_FP, L_R10,
-  L_STACK_LO, REGION_SLOTS, fnName, helperImport, wasmHelperImport, type ControlFlow, type LowerOptions, type RegionChecks,
+  L_STACK_LO, REGION_SLOTS, fnName, helperImport, wasmHelperImport, type ArrayLayout, type ControlFlow, type LowerOptions, type RegionChecks,
 } from './frame.js';
 import { lowerAlu, lowerEndian, lowerLddw, lowerMovsx, lowerNeg } from './lower-alu.js';
 import { lowerCall, lowerCallx, lowerExit } from './lower-call.js';
@@ -90,6 +90,11 @@ export interface TranslateOptions {
    * instead of the packet. Default: none (r1 = the packet, r2 = its length).
    */
   readonly packetContext?: PacketContext;
+  /**
+   * Array maps (ARRAY, not per-CPU) by the handle `lddw` loads: a `bpf_map_lookup_elem` (helper 1) whose r1 is
+   * loaded with one of these handles earlier in its basic block is inlined as a bounds check and an address.
+   */
+  readonly arrays?: ReadonlyMap<bigint, ArrayLayout>;
 }
 
 /** Statistics of one translation, for the CLI and the benchmarks. */
@@ -111,6 +116,8 @@ export interface CompileStats {
   readonly passes: readonly string[];
   /** Size of the module (bytes). */
   readonly wasmBytes: number;
+  /** `bpf_map_lookup_elem` calls on known array maps inlined ({@link TranslateOptions.arrays}). */
+  readonly inlinedLookups: number;
 }
 
 /** The result of {@link translate}. */
@@ -158,6 +165,7 @@ export function translateSync(program: Program, options: TranslateOptions = {}):
     proven: proven === undefined ? () => false : typeof proven === 'function' ? proven : (pc) => proven.has(pc),
     controlFlow: options.controlFlow ?? 'auto',
     wasmHelpers: options.wasmHelpers ?? NO_WASM_HELPERS,
+    arrays: options.arrays ?? NO_ARRAYS,
     stopFlag: program.insns.some((i) => i.kind === 'ldpkt' || i.kind === 'callx'
       || (i.kind === 'call' && i.target.kind === 'helper' && !(options.wasmHelpers?.has(i.target.id) ?? false))),
   };
@@ -248,6 +256,7 @@ export function translateSync(program: Program, options: TranslateOptions = {}):
       translateMs: t3 - t0,
       passes: [...passes],
       wasmBytes: wasm.length,
+      inlinedLookups: use.inlinedLookups,
     };
     return { wasm, wat, helperIds, wasmHelperIds, stats };
   } finally {
@@ -274,6 +283,7 @@ function lowerBlock(ctx: FnContext, bb: BasicBlock): Expr | undefined {
     return list;
   };
   let i = bb.first;
+  ctx.blockFirst = bb.first;
   for (const g of planGroups(ctx, bb.first, bb.last)) {
     out.push(...lowerRange(i, g.first - 1));
     ctx.covered = g.pcs;
@@ -289,6 +299,7 @@ function lowerBlock(ctx: FnContext, bb: BasicBlock): Expr | undefined {
 
 const NO_PCS: ReadonlySet<number> = new Set();
 const NO_WASM_HELPERS: ReadonlyMap<number, WasmHelperShape> = new Map();
+const NO_ARRAYS: ReadonlyMap<bigint, ArrayLayout> = new Map();
 
 /** One instruction; `undefined` for the jumps, which the control-flow strategies turn into edges. */
 function lowerInsn(ctx: FnContext, insn: Insn): Expr | undefined {

@@ -7,6 +7,7 @@
  */
 
 import type { CompiledJit, PacketContext } from '../codegen/host.js';
+import type { ArrayLayout } from '../codegen/frame.js';
 import type { Executable, HelperTable } from '../src/exec.js';
 import type { Program } from '../src/isa/program.js';
 import { Interpreter } from '../src/interp/interpreter.js';
@@ -27,6 +28,8 @@ export interface PrepareContext {
   readonly compiled?: CompiledJit;
   /** JIT only: compile the packet entries for this context (codegen/host.ts, `PacketContext`). */
   readonly packetContext?: PacketContext;
+  /** JIT only: array maps whose lookups may be inlined, by handle (codegen/frame.ts, `ArrayLayout`). */
+  readonly arrays?: ReadonlyMap<bigint, ArrayLayout>;
 }
 
 /** Prepares `program` on `engine`: pre-decodes it (interpreter) or compiles and instantiates it (JIT). */
@@ -40,6 +43,7 @@ export async function prepareEngine(engine: EngineName, program: Program, ctx: P
       return compileForRuntime(program, ctx, {
         ...(ctx.proven !== undefined ? { proven: ctx.proven } : {}),
         ...(ctx.packetContext !== undefined ? { packetContext: ctx.packetContext } : {}),
+        ...(ctx.arrays !== undefined ? { arrays: ctx.arrays } : {}),
       });
     }
   }

@@ -28,15 +28,16 @@ import { ExecutionError, InvalidProgramError } from '../src/errors.js';
 import { RESERVED_LOW, STACK_SIZE, wasmHelperOf, withWasmHelper, type Executable, type HelperFn, type HelperTable, type Region } from '../src/exec.js';
 import type { HelperProto } from '../src/verifier/helpers.js';
 import type { Program } from '../src/isa/program.js';
-import { BPF_F, type MapSpec } from '../src/elf/maps.js';
+import { BPF_F, BPF_MAP_TYPE, type MapSpec } from '../src/elf/maps.js';
 import { verify, type VerifiedProgram, type VerifyOptions } from '../src/verifier/verify.js';
 import type { CompiledJit, PacketContext } from '../codegen/host.js';
+import type { ArrayLayout } from '../codegen/frame.js';
 import { prepareEngine, type EngineName } from './engines.js';
 import { relocateMaps } from './maps/relocate.js';
 import { BatchExecutionError, PacketPath, type PacketBatch, type PacketOptions } from './filter.js';
 import { MapRegistry, type CreateAllOptions, type MapAreaOptions, type MapDefinition, type MapFor, type SharedMaps } from './maps/registry.js';
-import type { AnyMap, ProgArray } from './maps/map.js';
-import { MAP_HELPER } from './maps/abi.js';
+import type { AnyMap, KeyValueMap, ProgArray } from './maps/map.js';
+import { HANDLE_TAG, MAP_HELPER } from './maps/abi.js';
 import { compileHelper, type CustomArg, type HelperDefinition } from './helpers/custom.js';
 import { standardHelpers } from './helpers/standard.js';
 import { callbackHelpers, callbackTargets, resolveCallbacks, trampoline } from './helpers/callbacks.js';
@@ -371,7 +372,7 @@ export class Runtime {
     }
     const proven = verified === undefined ? undefined : new Set([...verified.proven, ...verified.provenCalls]);
     const executable = await prepareEngine(engine, resolved, {
-      memory: this.memory, helpers, proven,
+      memory: this.memory, helpers, proven, arrays: this.inlineArrays(resolved, helpers),
       ...(options.compiled ? { compiled: options.compiled } : {}),
       ...(options.packetContext ? { packetContext: options.packetContext } : {}),
     });
@@ -417,6 +418,28 @@ export class Runtime {
     this.helperTable = new Map(this.helpers);
     this.helperTable.set(def.id, fn);
     this.customProtos.set(def.id, proto);
+  }
+
+  /**
+   * The array maps `program` loads by handle whose lookups the JIT may inline (codegen/lower-call.ts): plain
+   * ARRAYs, when helper 1 of `helpers` is this runtime's own map lookup (a host's own helper 1 is called).
+   */
+  private inlineArrays(program: Program, helpers: HelperTable): ReadonlyMap<bigint, ArrayLayout> | undefined {
+    const handles = new Set<bigint>();
+    for (const insn of program.insns) {
+      if (insn.kind === 'lddw' && insn.src === 'imm64' && BigInt.asUintN(64, insn.value) >> 32n === BigInt(HANDLE_TAG)) handles.add(BigInt.asUintN(64, insn.value));
+    }
+    if (handles.size === 0 || wasmHelperOf(helpers.get(MAP_HELPER.map_lookup_elem))?.fn !== this.maps.exports.bpf_map_lookup_elem) return undefined;
+    const arrays = new Map<bigint, ArrayLayout>();
+    for (const handle of handles) {
+      const map = this.maps.byId(Number(handle & 0xffff_ffffn));
+      if (map === undefined || map.info.type !== BPF_MAP_TYPE.ARRAY) continue;
+      const values = map as KeyValueMap<number, unknown>;
+      const base = values.pointer(0)!;
+      const n = map.info.maxEntries;
+      arrays.set(handle, { base, stride: n > 1 ? values.pointer(1)! - base : map.info.valueSize, maxEntries: n });
+    }
+    return arrays;
   }
 
   /** Sends a `bpf_trace_printk` line to this runtime's sink (workers' lines come here). */

@@ -89,6 +89,40 @@ describe('map helpers in WebAssembly', () => {
     expect(faults(() => permissive.run())).toMatchObject({ code: 'out_of_bounds', pc: 3 });
   });
 
+  it('lookups in a known array map are inlined: a bounds check and an address, same results and faults as the helper', async () => {
+    const rt = new Runtime();
+    const arr = rt.createMap({ type: 'array', keySize: 4, valueSize: 12, maxEntries: 5 }).typed('u32', 'bytes');
+    for (let i = 0; i < 5; i++) arr.set(i, Buffer.alloc(12, i + 1));
+    // r0 = the first byte of value[key] (the key is the input's first word), or 0xff when the lookup fails.
+    const src = ['ldxw %r6, [%r1+0]', 'stxw [%r10-4], %r6', 'lddw map_idx %r1, 0', 'mov %r2, %r10', 'add %r2, -4', 'call 1',
+      'jeq %r0, 0, +2', 'ldxb %r0, [%r0+0]', 'exit', 'mov %r0, 0xff', 'exit'].join('\n');
+    const program = relocateMaps(assemble(src), [arr]);
+    const handle = program.insns.find((i) => i.kind === 'lddw')!;
+    const layout = { base: arr.pointer(0)!, stride: arr.pointer(1)! - arr.pointer(0)!, maxEntries: 5 };
+    const wat = (await translate(program, { wasmHelpers: wasmForms(rt.maps.helpers), arrays: new Map([[BigInt.asUintN(64, (handle as { value: bigint }).value), layout]]), wat: true })).wat!;
+    expect(wat).not.toMatch(/call \$whelper_1\b/);
+    const key = (k: number): Uint8Array => new Uint8Array(new Uint32Array([k]).buffer);
+    for (const engine of ['jit', 'interp'] as const) {
+      const p = await rt.load(program, { engine });
+      if (engine === 'jit') expect((p.executable as unknown as { stats: { inlinedLookups: number } }).stats.inlinedLookups).toBe(1);
+      expect([0, 1, 4, 5, 0xffffffff].map((k) => Number(p.run(key(k)).r0))).toEqual([1, 2, 5, 0xff, 0xff]);
+      expect([...p.runBatch([key(2), key(7)])]).toEqual([3, 0xff]);
+    }
+    // The value pointer is the map's storage: a write through it is what JS reads.
+    const writer = await rt.load(relocateMaps(assemble('stw [%r10-4], 3\nlddw map_idx %r1, 0\nmov %r2, %r10\nadd %r2, -4\ncall 1\njeq %r0, 0, +1\nstb [%r0+11], 0x77\nmov %r0, 0\nexit'), [arr]), { engine: 'jit' });
+    writer.run();
+    expect(arr.get(3)![11]).toBe(0x77);
+    // The key is read as a 4-byte load at the call: outside every region it faults there.
+    const bad = await rt.load(relocateMaps(assemble('lddw map_idx %r1, 0\nmov %r2, 0x1000\ncall 1\nexit'), [arr]), { engine: 'jit' });
+    expect(faults(() => bad.run())).toMatchObject({ code: 'out_of_bounds', pc: 3 });
+    // A host's own helper 1 is called, not inlined.
+    const helpers = new Map(rt.helpers);
+    helpers.set(MAP_HELPER.map_lookup_elem, () => 0n);
+    const own = await rt.load(program, { engine: 'jit', helpers });
+    expect(Number(own.run(key(1)).r0)).toBe(0xff);
+    expect((own.executable as unknown as { stats: { inlinedLookups: number } }).stats.inlinedLookups).toBe(0);
+  });
+
   it('withWasmHelper refuses checks it cannot make', () => {
     const rt = new Runtime();
     const w = wasmHelperOf(rt.maps.helpers.get(MAP_HELPER.map_lookup_elem))!;
