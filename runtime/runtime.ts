@@ -98,7 +98,7 @@ export interface RuntimeAttachment {
 export const UNPROVEN_LOOP_BUDGET = 1 << 20;
 
 /** Verifier options {@link LoadOptions.verify} may set; the program type is `raw` (the convention of `run`). */
-export type LoadVerifyOptions = Pick<VerifyOptions, 'mode' | 'maps' | 'prototypes' | 'lineInfo' | 'maxSteps' | 'type'>;
+export type LoadVerifyOptions = Pick<VerifyOptions, 'mode' | 'maps' | 'prototypes' | 'lineInfo' | 'maxSteps' | 'type' | 'rawWritable'>;
 
 /** Options for {@link Runtime.load}. */
 export interface LoadOptions {
@@ -110,7 +110,8 @@ export interface LoadOptions {
    * Verify the program first (src/verifier/verify.ts): `strict` rejects what it cannot prove safe, `permissive`
    * accepts whatever is structurally valid. It is verified as a `raw` program (r1 = the input, r2 = its length),
    * allowed the ids of `helpers` (those with a Linux id are assumed to behave as Linux's), with the input taken
-   * as read-only (runs may make it so). The JIT then drops the checks of the accesses proven in bounds, and a
+   * as read-only (runs may make it so) unless `rawWritable` is set: then stores to the input may be proven too,
+   * and runs on a read-only input are refused. The JIT then drops the checks of the accesses proven in bounds, and a
    * program whose termination is not proven runs with {@link UNPROVEN_LOOP_BUDGET} when a run sets no budget.
    * Throws `VerifierError` on rejection. Default: no verification.
    */
@@ -177,6 +178,14 @@ export class LoadedProgram {
     readonly verified?: VerifiedProgram,
   ) {}
 
+  /**
+   * Whether the program was verified for a writable input (`rawWritable`): stores to the input may run
+   * unchecked, so runs on a read-only input are refused.
+   */
+  private get writableInputOnly(): boolean {
+    return this.verified?.rawWritable === true;
+  }
+
   /** The packet path behind {@link runPacket} and {@link runBatch}, made on first use. */
   private packets: PacketPath | undefined;
 
@@ -235,6 +244,7 @@ export class LoadedProgram {
 
   /** A packet path of its own, with options (budget, read-only packets): see runtime/filter.ts. */
   packetPath(options: PacketOptions = {}): PacketPath {
+    if (options.writable === false && this.writableInputOnly) throw new RangeError('this program was verified for a writable input (rawWritable): it cannot run on read-only packets');
     return new PacketPath(this.runtime, this.executable, this.helpers, options);
   }
 
@@ -243,6 +253,7 @@ export class LoadedProgram {
    * there is none or it is empty), r2 = its length, r10 = top of a fresh stack.
    */
   run(input?: Uint8Array, options: RunOptions = {}): RunResult {
+    if (options.writable === false && this.writableInputOnly) throw new RangeError('this program was verified for a writable input (rawWritable): it cannot run on a read-only input');
     const rt = this.runtime;
     const len = input?.length ?? 0;
     const ptr = len > 0 ? rt.scratch(len) : 0;
@@ -363,7 +374,7 @@ export class Runtime {
       const v: LoadVerifyOptions = typeof options.verify === 'string' ? { mode: options.verify } : options.verify;
       const prototypes = new Map([...this.customProtos, ...(v.prototypes ?? [])]);
       const maps = v.maps ?? options.maps?.map(mapSpecOf);
-      verified = verify(program, { ...v, type: v.type ?? 'raw', rawWritable: false, helpers: helpers.keys(), prototypes, ...(maps ? { maps } : {}) });
+      verified = verify(program, { ...v, type: v.type ?? 'raw', rawWritable: v.rawWritable ?? false, helpers: helpers.keys(), prototypes, ...(maps ? { maps } : {}) });
     }
     if (options.maps !== undefined) program = relocateMaps(program, options.maps);
     const resolved = resolveCallbacks(program);

@@ -84,6 +84,8 @@ export interface VerifiedProgram {
    * bounds for the sizes it reads or writes): the JIT drops the inline checks of a WebAssembly helper's
    * pointers there. Pass `proven ∪ provenCalls` as `translate`'s `proven`.
    */
+  /** `raw` programs: whether they were verified for a writable input (then stores to it may be proven). */
+  readonly rawWritable: boolean;
   readonly provenCalls: ReadonlySet<number>;
   /** Whether every loop is proven to terminate (then no budget is needed). */
   readonly terminates: boolean;
@@ -246,7 +248,7 @@ export function verify(program: Program, options: VerifyOptions = {}): VerifiedP
   const constantsCache = new Map<number, ReadonlyMap<number, bigint>>();
   const ms = performance.now() - t0;
   return {
-    program, mode, type: env.type, maps: env.maps, cfg, proven, accesses, provenCalls,
+    program, mode, type: env.type, maps: env.maps, cfg, proven, accesses, provenCalls, rawWritable: env.rawWritable,
     terminates: loop === undefined,
     ...(loop !== undefined ? { unprovenLoop: loop } : {}),
     constants(pc) {

@@ -31,6 +31,12 @@ function outcome(f: () => number | Uint32Array): Outcome {
   }
 }
 
+/** The code of the ExecutionError `f` throws. */
+function faultOfRun(f: () => unknown): string {
+  const o = outcome(() => (f(), 0));
+  return 'fault' in o ? o.fault : 'no fault';
+}
+
 /** The program loaded on every engine, each on a runtime of its own (so their layouts are identical). */
 async function onEngines(p: string | Program, helpers?: (engine: EngineName, self: () => LoadedProgram) => HelperTable): Promise<Map<EngineName, LoadedProgram>> {
   const program = typeof p === 'string' ? assemble(p) : p;
@@ -115,6 +121,22 @@ describe('runPacket and runBatch', () => {
       expect([...lp.runBatch([bytes(1), bytes()])]).toEqual([1, 0]);
       expect(() => lp.runBatch({ data, offsets: [0, 2, 6], wireLengths: [1] })).toThrow(/wireLengths has 1 entries, the batch has 2/);
     }
+  });
+
+  it('rawWritable: stores to the input are proven, and runs on a read-only input are refused', async () => {
+    // Swaps the first two bytes when there are two.
+    const program = assemble('jlt r2, 2, +4\nldxb r3, [r1+0]\nldxb r4, [r1+1]\nstxb [r1+0], r4\nstxb [r1+1], r3\nmov r0, 0\nexit');
+    const rt = new Runtime();
+    // Strict verification without rawWritable refuses the stores; permissive leaves them checked.
+    await expect(rt.load(program, { engine: 'jit', verify: 'strict' })).rejects.toThrow(/read-only for raw programs/);
+    const ro = await rt.load(program, { engine: 'jit', verify: 'permissive' });
+    expect([...ro.verified!.proven].sort()).toEqual([1, 2]);
+    const rw = await rt.load(program, { engine: 'jit', verify: { mode: 'strict', rawWritable: true } });
+    expect([...rw.verified!.proven].sort()).toEqual([1, 2, 3, 4]);
+    expect([...rw.run(bytes(1, 2, 3)).mem]).toEqual([2, 1, 3]);
+    expect(() => rw.run(bytes(1, 2), { writable: false })).toThrow(/verified for a writable input/);
+    expect(() => rw.packetPath({ writable: false })).toThrow(/verified for a writable input/);
+    expect(faultOfRun(() => ro.run(bytes(1, 2), { writable: false }))).toBe('read_only');
   });
 
   it('faults name the pc, and for a batch the packet; earlier packets ran', async () => {
