@@ -28,8 +28,49 @@ export interface CapturePacket {
   readonly capturedLength: number;
   /** Length of the packet on the wire. */
   readonly originalLength: number;
-  /** The captured bytes (the packet's own copy). */
+  /**
+   * The captured bytes: a view of the parser's buffer, which the parser never writes again (it moves on to a
+   * new buffer rather than reuse one), so the view stays valid and unchanged for as long as it is held.
+   */
   readonly data: Uint8Array;
+}
+
+/**
+ * A packet as the parser makes it: the timestamp is computed on first read (BigInt arithmetic costs more than
+ * the rest of a record's parsing, and many readers never look at it).
+ */
+class Packet implements CapturePacket {
+  private ts: bigint | undefined;
+
+  constructor(
+    readonly index: number,
+    readonly linkType: number,
+    ifIndex: number,
+    /** The timestamp's two 32-bit words as the file has them (pcap: seconds and fraction; pcapng: units). */
+    private readonly hi: number,
+    private readonly lo: number,
+    private readonly iface: CaptureInterface | undefined,
+    readonly data: Uint8Array,
+    readonly originalLength: number,
+  ) {
+    this.interface = ifIndex;
+  }
+
+  readonly interface: number;
+
+  get capturedLength(): number {
+    return this.data.length;
+  }
+
+  get timestampNs(): bigint {
+    if (this.ts === undefined) {
+      const i = this.iface;
+      if (i === undefined) this.ts = 0n;
+      else if (i.pcapSeconds) this.ts = BigInt(this.hi) * NS_PER_SECOND + BigInt(this.lo) * (NS_PER_SECOND / i.unitsPerSecond);
+      else this.ts = toNanoseconds((BigInt(this.hi) << 32n) | BigInt(this.lo), i);
+    }
+    return this.ts;
+  }
 }
 
 /** An interface of the file: pcap has one, pcapng one per IDB of the current section. */
@@ -40,6 +81,8 @@ export interface CaptureInterface {
   readonly unitsPerSecond: bigint;
   /** Seconds added to every timestamp (pcapng `if_tsoffset`). */
   readonly offsetSeconds: bigint;
+  /** pcap: timestamps are seconds and a fraction (pcapng: one 64-bit count of units). */
+  readonly pcapSeconds?: boolean;
 }
 
 /** What a file is, known once its first bytes are read. */
@@ -95,19 +138,18 @@ export class CaptureParser {
     return this.ifaces.some((i) => i.unitsPerSecond > 1_000_000n);
   }
 
-  /** Adds the next bytes of the file. */
+  /**
+   * Adds the next bytes of the file. When they do not fit after what is buffered, the unparsed rest moves to a
+   * new buffer: bytes once buffered are never written again, so packets (views of them) stay valid.
+   */
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
     const live = this.end - this.pos;
     if (this.end + chunk.length > this.buf.length) {
-      if (live + chunk.length > this.buf.length) {
-        const next = new Uint8Array(Math.max(2 * (live + chunk.length), 1 << 16));
-        next.set(this.buf.subarray(this.pos, this.end), 0);
-        this.buf = next;
-        this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
-      } else {
-        this.buf.copyWithin(0, this.pos, this.end);
-      }
+      const next = new Uint8Array(Math.max(2 * (live + chunk.length), 1 << 16));
+      next.set(this.buf.subarray(this.pos, this.end), 0);
+      this.buf = next;
+      this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
       this.base += this.pos;
       this.pos = 0;
       this.end = live;
@@ -167,7 +209,7 @@ export class CaptureParser {
     const ns = this.u32(p) === PCAP_NS;
     const major = this.u16(p + 4);
     if (major !== 2) throw new PcapError('bad_header', `unsupported pcap version ${major}.${this.u16(p + 6)}`, this.offsetOf(p));
-    this.ifaces = [{ linkType: this.u32(p + 20) & 0xffff, snaplen: this.u32(p + 16), unitsPerSecond: ns ? NS_PER_SECOND : 1_000_000n, offsetSeconds: 0n }];
+    this.ifaces = [{ linkType: this.u32(p + 20) & 0xffff, snaplen: this.u32(p + 16), unitsPerSecond: ns ? NS_PER_SECOND : 1_000_000n, offsetSeconds: 0n, pcapSeconds: true }];
     this.headerDone = true;
     this.pos += 24;
     return null;
@@ -181,14 +223,8 @@ export class CaptureParser {
       throw new PcapError('bad_packet', `packet ${this.count}: captured length ${caplen} is larger than ${MAX_PACKET_SIZE}`, this.offsetOf(p));
     }
     if (this.end - p < 16 + caplen) return undefined;
-    const iface = this.ifaces[0];
-    const ts = BigInt(this.u32(p)) * NS_PER_SECOND + BigInt(this.u32(p + 4)) * (NS_PER_SECOND / iface.unitsPerSecond);
     this.pos = p + 16 + caplen;
-    return this.packet(0, iface, ts, this.buf.slice(p + 16, p + 16 + caplen), origlen);
-  }
-
-  private packet(ifIndex: number, iface: CaptureInterface, timestampNs: bigint, data: Uint8Array, originalLength: number): CapturePacket {
-    return { index: this.count++, linkType: iface.linkType, interface: ifIndex, timestampNs, capturedLength: data.length, originalLength, data };
+    return new Packet(this.count++, this.ifaces[0].linkType, 0, this.u32(p), this.u32(p + 4), this.ifaces[0], this.buf.subarray(p + 16, p + 16 + caplen), origlen);
   }
 
   private pcapngBlock(): CapturePacket | null | undefined {
@@ -269,9 +305,7 @@ export class CaptureParser {
     const iface = this.iface(id, at);
     const caplen = this.u32(body + 12), origlen = this.u32(body + 16);
     if (caplen > bodyEnd - body - 20) throw new PcapError('bad_block', `packet ${this.count}: captured length ${caplen} overruns its block`, at);
-    const units = (BigInt(this.u32(body + 4)) << 32n) | BigInt(this.u32(body + 8));
-    const data = this.buf.slice(body + 20, body + 20 + caplen);
-    return this.packet(id, iface, toNanoseconds(units, iface), data, origlen);
+    return new Packet(this.count++, iface.linkType, id, this.u32(body + 4), this.u32(body + 8), iface, this.buf.subarray(body + 20, body + 20 + caplen), origlen);
   }
 
   private simplePacket(body: number, bodyEnd: number, at: number): CapturePacket {
@@ -280,7 +314,7 @@ export class CaptureParser {
     const origlen = this.u32(body);
     let caplen = Math.min(origlen, bodyEnd - body - 4);
     if (iface.snaplen > 0) caplen = Math.min(caplen, iface.snaplen);
-    return this.packet(0, iface, 0n, this.buf.slice(body + 4, body + 4 + caplen), origlen);
+    return new Packet(this.count++, iface.linkType, 0, 0, 0, undefined, this.buf.subarray(body + 4, body + 4 + caplen), origlen);
   }
 }
 
