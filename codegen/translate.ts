@@ -25,7 +25,7 @@
 
 import { InternalError, InvalidProgramError, assertNever } from '../src/errors.js';
 import { STACK_SIZE, type WasmHelperShape } from '../src/exec.js';
-import type { PacketContext } from './host.js';
+import type { PacketContext } from '../src/packet.js';
 import type { Insn, Reg } from '../src/isa/insn.js';
 import type { Program } from '../src/isa/program.js';
 import { WasmBuilder, binaryenLoaded, loadBinaryen, type Expr } from './binaryen.js';

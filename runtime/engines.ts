@@ -6,7 +6,8 @@
  * conformance plugin with --interpret) must not pay for it.
  */
 
-import type { CompiledJit, PacketContext } from '../codegen/host.js';
+import type { CompiledJit } from '../codegen/host.js';
+import type { PacketContext } from '../src/packet.js';
 import type { ArrayLayout } from '../codegen/frame.js';
 import type { Executable, HelperTable } from '../src/exec.js';
 import type { Program } from '../src/isa/program.js';

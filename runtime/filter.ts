@@ -23,9 +23,11 @@
  * (codegen/frame.ts, `PACKET_ENTRIES`): the entry frame's stores at constant r10 offsets, known when the
  * program is compiled, with a few inline stores; and the whole stack with `memory.fill` only after a run that
  * did something the compiler could not bound (a store through another register that landed in the stack, a
- * helper call, a local call). Other engines clear the whole stack before each run.
+ * helper call, a local call). The interpreter's engine (src/interp/packet.ts) clears from the lowest address the
+ * previous run stored to (the whole stack after a helper call or a fault); an executable without an engine of
+ * its own gets {@link LoopPacketEngine}, which clears the whole stack before each run.
  *
- * Both engines use the same layout, so they give the same results (the differential tests of
+ * Every engine uses the same layout, so they give the same results (the differential tests of
  * test/runtime/fastpath.test.ts compare them); the interpreter runs the packets one by one from JS.
  *
  * Not here: the JIT's entries (codegen/translate.ts, `buildPacketEntries`) and its engine (codegen/host.ts,
@@ -34,7 +36,7 @@
 
 import { ExecutionError, InternalError } from '../src/errors.js';
 import { STACK_SIZE, type Executable, type ExecRequest, type HelperTable, type Region } from '../src/exec.js';
-import type { PacketBinding, PacketContext, PacketEngine } from '../codegen/host.js';
+import { fillPacketContext, packetRequest, type PacketBinding, type PacketContext, type PacketEngine } from '../src/packet.js';
 import type { Runtime } from './runtime.js';
 
 /**
@@ -93,9 +95,12 @@ const INITIAL_TABLE = 256;
 /** Nested packet paths (a helper re-entering the same program's path) allowed, as with the runtime's stacks. */
 const MAX_NESTING = 8;
 
-/** An executable that provides its own packet engine (the JIT's `JitExecutable`). */
+/**
+ * An executable that provides its own packet engine (the JIT's `JitExecutable`, the `Interpreter`), on the
+ * runtime's memory; for a path with or without a budget.
+ */
 interface HasPacketEngine {
-  packetEngine(budget: boolean): PacketEngine;
+  packetEngine(budget: boolean, memory: WebAssembly.Memory): PacketEngine;
 }
 
 function hasPacketEngine(exe: Executable): exe is Executable & HasPacketEngine {
@@ -144,7 +149,7 @@ export class PacketPath {
     this.budget = budget;
     this.writable = options.writable ?? true;
     this.memory = runtime.memory;
-    this.engine = hasPacketEngine(executable) ? executable.packetEngine(budget !== undefined) : new LoopPacketEngine(executable, runtime.memory);
+    this.engine = hasPacketEngine(executable) ? executable.packetEngine(budget !== undefined, runtime.memory) : new LoopPacketEngine(executable, runtime.memory);
     this.stackBase = runtime.alloc(STACK_SIZE, 16);
     const context = options.context;
     if (context !== undefined) {
@@ -380,8 +385,9 @@ export class PacketPath {
 }
 
 /**
- * The {@link PacketEngine} of any `Executable` (the interpreter): one `run` per packet from JS, on the same
- * layout as the JIT's, with the whole stack cleared before each run.
+ * The {@link PacketEngine} of an `Executable` that has none of its own (the engines of runtime/engines.ts all
+ * have one; a foreign executable given to `LoadedProgram` may not): one `run` per packet from JS, on the same
+ * layout as the JIT's, with the whole stack cleared before each run. The reference the others are held to.
  */
 class LoopPacketEngine implements PacketEngine {
   position = 0;
@@ -424,28 +430,6 @@ class LoopPacketEngine implements PacketEngine {
   private runAt(b: PacketBinding, start: number, length: number, wire: number): number {
     new Uint8Array(this.memory.buffer, b.stackBase, STACK_SIZE).fill(0);
     if (b.context !== undefined) fillPacketContext(new DataView(this.memory.buffer), b.context.ctx, b.context.layout, start, length, b.context.template);
-    const req: ExecRequest = {
-      memory: this.memory,
-      stackBase: b.stackBase,
-      regions: length > 0 ? [{ start, end: start + length, writable: b.writable, name: 'packet' }, ...b.regions] : b.regions,
-      args: b.context ? [BigInt(b.context.ctx), 0n] : [BigInt(start), BigInt(length), BigInt(wire)],
-      helpers: b.helpers,
-      budget: b.budget,
-      packet: { start, length },
-    };
-    return Number(BigInt.asUintN(32, this.executable.run(req)));
+    return Number(BigInt.asUintN(32, this.executable.run(packetRequest(this.memory, b, start, length, wire))));
   }
-}
-
-/**
- * Context mode, for engines driven from JS: what the JIT's entries do before a run (codegen/translate.ts,
- * `setContext`): the writable fields from the template (when given), then the per-packet fields of the packet
- * `[start, start + length)`.
- */
-export function fillPacketContext(dv: DataView, ctx: number, c: PacketContext, start: number, length: number, template?: number): void {
-  if (template !== undefined) for (const w of c.writable) for (let off = w.start; off < w.end; off += 4) dv.setUint32(ctx + off, dv.getUint32(template + off, true), true);
-  for (const off of c.data) dv.setUint32(ctx + off, start, true);
-  for (const off of c.dataEnd) dv.setUint32(ctx + off, start + length, true);
-  for (const off of c.len) dv.setUint32(ctx + off, length, true);
-  if (c.etherType !== undefined) dv.setUint16(ctx + c.etherType, length >= 14 ? dv.getUint16(start + 12, true) : 0, true);
 }

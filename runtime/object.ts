@@ -20,7 +20,7 @@
 import { readFile } from 'node:fs/promises';
 import { ExecutionError, InvalidProgramError } from '../src/errors.js';
 import { STACK_SIZE, type Executable, type HelperTable, type Region } from '../src/exec.js';
-import type { PacketContext } from '../codegen/host.js';
+import { fillPacketContext, type PacketContext } from '../src/packet.js';
 import { loadElf, type ElfObject, type ElfProgram } from '../src/elf/loader.js';
 import { contextLayout, programTypeOfSection, type ContextLayout, type CtxField, type ProgramType } from '../src/verifier/context.js';
 import type { VerifiedProgram } from '../src/verifier/verify.js';
@@ -33,7 +33,7 @@ import { assemble } from '../src/isa/asm.js';
 import { decode } from '../src/isa/decode.js';
 import { parseProgramBytes } from '../src/cli/input.js';
 import type { TailCallState } from './tailcall.js';
-import { BatchExecutionError, fillPacketContext, type PacketBatch, type PacketPath } from './filter.js';
+import { BatchExecutionError, type PacketBatch, type PacketPath } from './filter.js';
 import { MAP_HELPER } from './maps/abi.js';
 
 /** XDP actions (Linux `enum xdp_action`). */

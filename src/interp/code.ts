@@ -6,7 +6,7 @@
  * Machine array layout (words; {@link Layout}):
  *
  *     0 .. 21     registers: r`n` low half at 2n, high half at 2n+1 (int32 bit patterns)
- *     22 .. 35    run state shared by the loop and its driver (Pc, Depth, Left, region caches, ...)
+ *     22 .. 35    run state shared by the loop and its driver (Pc, Depth, Left, region caches, StoreLow, ...)
  *     36 .. 123   saved frames of local calls: FrameWords per level
  *     124 ..      code, 4 words a slot:
  *
@@ -152,7 +152,13 @@ export const enum Layout {
   Steps = 32,
   /** `slot = (position - CodeBase) >> M[Shift]` for an instruction's position: 2, or 3 in counting mode. */
   Shift = 34,
-  /** First saved frame of local calls. */
+  /**
+   * Lowest address a store or atomic of this run wrote (int32 bits; 0x7fffffff when none), and 0 after a helper
+   * call (which may write anything): the packet engine (packet.ts) clears only the stack above it before the
+   * next run.
+   */
+  StoreLow = 35,
+  /** First saved frame of local calls. Every word below is set by `Interpreter.setup` at the start of a run. */
   Frames = 36,
   /** Words per saved frame: return position, then r6..r10 as halves. */
   FrameWords = 11,

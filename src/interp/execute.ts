@@ -64,6 +64,8 @@ export function execute(u8: Uint8Array, dv: DataView): Exit {
   let pc = M[Layout.Pc];
   let depth = M[Layout.Depth];
   let left = M[Layout.Left];
+  // Lowest address stored to (see Layout.StoreLow): one compare a store, kept in a local like `left`.
+  let low = M[Layout.StoreLow];
   // The region caches only change in the driver, between calls of this function.
   const rdLo = M[Layout.RdLo];
   const rdHi = M[Layout.RdHi];
@@ -311,24 +313,28 @@ export function execute(u8: Uint8Array, dv: DataView): Exit {
       case Op.Stb: case Op.Stxb: {
         const b = (w >> 8) & 0xff, a = (M[b] + M[pc | 1]) | 0;
         if (M[b | 1] !== 0 || a < wrLo || a > wrHi - 1) { why = Exit.Memory; break run; }
+        if (a < low) low = a;
         u8[a] = (w & 0xff) === Op.Stb ? M[pc | 2] : M[w >>> 16];
         pc = (pc + 4) | 0; continue;
       }
       case Op.Sth: case Op.Stxh: {
         const b = (w >> 8) & 0xff, a = (M[b] + M[pc | 1]) | 0;
         if (M[b | 1] !== 0 || a < wrLo || a > wrHi - 2) { why = Exit.Memory; break run; }
+        if (a < low) low = a;
         dv.setInt16(a, (w & 0xff) === Op.Sth ? M[pc | 2] : M[w >>> 16], true);
         pc = (pc + 4) | 0; continue;
       }
       case Op.Stw: case Op.Stxw: {
         const b = (w >> 8) & 0xff, a = (M[b] + M[pc | 1]) | 0;
         if (M[b | 1] !== 0 || a < wrLo || a > wrHi - 4) { why = Exit.Memory; break run; }
+        if (a < low) low = a;
         dv.setInt32(a, (w & 0xff) === Op.Stw ? M[pc | 2] : M[w >>> 16], true);
         pc = (pc + 4) | 0; continue;
       }
       case Op.Stdw: case Op.Stxdw: {
         const b = (w >> 8) & 0xff, a = (M[b] + M[pc | 1]) | 0;
         if (M[b | 1] !== 0 || a < wrLo || a > wrHi - 8) { why = Exit.Memory; break run; }
+        if (a < low) low = a;
         // ST DW stores the sign-extended imm.
         if ((w & 0xff) === Op.Stdw) { const k = M[pc | 2]; dv.setInt32(a, k, true); dv.setInt32(a + 4, k >> 31, true); } else { const s = w >>> 16; dv.setInt32(a, M[s], true); dv.setInt32(a + 4, M[s | 1], true); }
         pc = (pc + 4) | 0; continue;
@@ -464,5 +470,6 @@ export function execute(u8: Uint8Array, dv: DataView): Exit {
   M[Layout.Pc] = pc;
   M[Layout.Depth] = depth;
   M[Layout.Left] = left;
+  M[Layout.StoreLow] = low;
   return why;
 }

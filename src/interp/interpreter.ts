@@ -12,7 +12,8 @@
  * - this file is the driver: it validates the request, loads the arena (saving and restoring an outer run's
  *   state when runs nest), and handles what the loop hands back: memory accesses outside the cached regions
  *   (with the region search and the faults), atomics, helper calls, 64-bit division of operands beyond 2^52
- *   (bigint, via semantics.ts), budget refills.
+ *   (bigint, via semantics.ts), budget refills. Besides `run` it has a lean entry, {@link Interpreter.runBound},
+ *   for its packet engine (packet.ts): registers as numbers, a layout validated once, no request object.
  *
  * Conventions both engines follow (src/exec.ts has the contract):
  * - r1-r5 are left as they were after a helper call; r6-r10 are restored after a local call returns (r10 too:
@@ -30,19 +31,22 @@
  * - A helper receives `{memory, pc}`; it may grow the memory (the views are re-derived) and may run programs
  *   itself, on this interpreter or another (nested runs).
  *
- * Not here: value-level definitions on bigint (semantics.ts), memory layout and helper implementations
- * (runtime/), verification (a verified program would let us drop checks; this engine checks everything).
+ * Not here: value-level definitions on bigint (semantics.ts), the packet engine (packet.ts), memory layout and
+ * helper implementations (runtime/), verification (a verified program would let us drop checks; this engine
+ * checks everything).
  */
 
 import { ExecutionError, InternalError } from '../errors.js';
 import {
   STACK_SIZE, UnwindSignal, frameTop, describeValue, validateRequest,
-  type ExecRequest, type Executable, type Region,
+  type ExecRequest, type Executable, type HelperEnv, type HelperTable, type Region,
 } from '../exec.js';
 import type { AluOp } from '../isa/insn.js';
 import type { Program } from '../isa/program.js';
+import type { PacketEngine } from '../packet.js';
 import { ATOMIC_OPS, Layout, Op, buildMachine, slotAt, type Machine } from './code.js';
 import { Exit, arena, execute } from './execute.js';
+import { InterpPacketEngine } from './packet.js';
 import { alu64, fromHalves, hiHalf, loHalf } from './semantics.js';
 
 /** Default budget chunk: the loop's counter stays a small integer even for huge or unlimited budgets. */
@@ -64,7 +68,26 @@ const enum Access { Load, Store, Atomic }
 
 const hex = (n: number | bigint): string => '0x' + n.toString(16);
 
-/** Describes a value that may not be a bigint, for messages about misbehaving helpers. */
+/** `M[Layout.StoreLow]` when a run has stored nothing. */
+const NO_STORE = 0x7fff_ffff;
+/** The budget reserve of a run without a budget. */
+const UNLIMITED = -1;
+
+/**
+ * What the driver reads of a run besides the arena: the parts of its request that the slow paths need (region
+ * search, helper calls, the budget fault), and the request itself, which only helpers get to see
+ * (`HelperEnv.request`), so that the packet engine builds one only when a helper reads it.
+ */
+export interface RunSource {
+  readonly memory: WebAssembly.Memory;
+  readonly stackBase: number;
+  /** Regions other than the stack, in the request's order (the first one a fault message can name wins). */
+  readonly regions: readonly Region[];
+  readonly helpers: HelperTable;
+  readonly budget: number | undefined;
+  request(): ExecRequest;
+}
+
 /**
  * The fast interpreter. Construct once per program (pre-decodes), run many times; runs may nest (a helper may
  * run another program, or this one).
@@ -110,82 +133,139 @@ export class Interpreter implements Executable {
     return this.start(req, this.counting);
   }
 
+  /**
+   * A packet engine for this program on `memory` (packet.ts), for runtime/filter.ts's `PacketPath`. The budget
+   * comes with each binding, so the same engine serves with or without one.
+   */
+  packetEngine(_budget: boolean, memory: WebAssembly.Memory): PacketEngine {
+    return new InterpPacketEngine(this, memory);
+  }
+
+  /**
+   * The packet engine's entry: one run with r1..r3 given as u32 numbers (r4 = r5 = 0), the packet of legacy
+   * loads at `[pktStart, pktStart + pktLen)`, and `u8`/`dv` viewing the whole memory. No validation: the
+   * engine checked `src`'s stack and regions when it was bound, and the packet lies in its data area. Returns
+   * r0's low 32 bits, unsigned; {@link lastStoreLow} then tells what the run may have written.
+   */
+  runBound(src: RunSource, u8: Uint8Array, dv: DataView, r1: number, r2: number, r3: number, pktStart: number, pktLen: number): number {
+    const outer = enter();
+    try {
+      load(this.main);
+      const M = arena;
+      // The read cache starts on the packet, which filters read first (the result does not depend on it).
+      const reserve = pktLen > 0
+        ? this.setup(this.main, src.stackBase, src.budget, pktStart, pktLen, pktStart, pktStart + pktLen)
+        : this.setup(this.main, src.stackBase, src.budget, pktStart, pktLen, src.stackBase, src.stackBase + STACK_SIZE);
+      M[2] = r1;
+      M[4] = r2;
+      M[6] = r3;
+      this.drive(src, M, reserve, u8, dv);
+      this.lastStoreLow = M[Layout.StoreLow];
+      return M[0] >>> 0;
+    } finally {
+      leave(outer);
+    }
+  }
+
+  /**
+   * After {@link runBound} returns: the lowest address its run stored to (int32 bits), 0 when it called a helper
+   * (which may write anything), 2^31 - 1 when it stored nothing. Stores and atomics are counted wherever they
+   * land; a run that faulted leaves this unchanged (the caller must assume anything was written).
+   */
+  lastStoreLow = NO_STORE;
+
   /** Validates the request, takes a machine array, sets up registers and state, and drives the loop. */
   private start(req: ExecRequest, machine: Machine): { r0: bigint; steps: number } {
     // The loop indexes the memory with any address inside the stack or a cached region: those must be real
     // memory, or a view would throw a RangeError mid-run. Memory only grows, so checking once per run suffices.
-    validateRequest(req, req.memory.buffer.byteLength);
+    const buf = req.memory.buffer;
+    validateRequest(req, buf.byteLength);
     const { budget, packet } = req;
-
-    // The arena is shared by every run. A run that starts while another is suspended in a helper call (a
-    // nested run) saves the outer run's header words and puts the outer program's code back when it ends.
-    const M = arena;
-    const outer = active > 0 ? { header: M.slice(0, Layout.CodeBase), machine: loaded } : undefined;
-    active++;
-    try {
-      load(machine);
-      M.fill(0, 0, Layout.Frames);
-      for (let i = 0; i < 5 && i < req.args.length; i++) {
-        const v = BigInt.asUintN(64, req.args[i]);
-        M[2 + 2 * i] = loHalf(v);
-        M[3 + 2 * i] = hiHalf(v);
-      }
-      const top = frameTop(req.stackBase, 0);
-      M[Layout.R10] = top;
-      M[Layout.StackTop] = top;
-      M[Layout.Pc] = Layout.CodeBase;
-      M[Layout.Depth] = 0;
-      let reserve = budget ?? Infinity;
-      M[Layout.Left] = Math.min(reserve, this.chunk);
-      reserve -= M[Layout.Left];
-      this.cacheBounds(req.stackBase, req.stackBase + STACK_SIZE);
-      M[Layout.RdLo] = M[Layout.WrLo] = this.hitLo;
-      M[Layout.RdHi] = M[Layout.WrHi] = this.hitHi;
-      M[Layout.PktStart] = packet ? packet.start : 0;
-      M[Layout.PktLen] = packet ? packet.length : -1;
-      M[Layout.Shift] = machine.shift;
-      const r0 = this.drive(req, M, reserve);
-      return { r0, steps: (M[Layout.Steps] >>> 0) + (M[Layout.Steps + 1] >>> 0) * 2 ** 32 };
-    } finally {
-      active--;
-      if (outer) {
-        if (outer.machine) load(outer.machine);
-        M.set(outer.header, 0);
-      }
-    }
-  }
-
-  /** Runs the loop and handles each {@link Exit} until the program returns. */
-  private drive(req: ExecRequest, M: Int32Array, reserve: number): bigint {
-    const memory = req.memory;
-    let buf = memory.buffer;
+    const src: RunSource = { memory: req.memory, stackBase: req.stackBase, regions: req.regions, helpers: req.helpers, budget, request: () => req };
     // Views of the last buffer seen, kept across runs: creating them costs as much as a short program.
     if (buf !== this.buf) {
       this.buf = buf;
       this.u8 = new Uint8Array(buf);
       this.dv = new DataView(buf);
     }
-    let u8 = this.u8;
-    let dv = this.dv;
+    const outer = enter();
+    try {
+      load(machine);
+      const M = arena;
+      const stackEnd = req.stackBase + STACK_SIZE;
+      const reserve = this.setup(machine, req.stackBase, budget, packet ? packet.start : 0, packet ? packet.length : -1, req.stackBase, stackEnd);
+      for (let i = 0; i < 5 && i < req.args.length; i++) {
+        const v = BigInt.asUintN(64, req.args[i]);
+        M[2 + 2 * i] = loHalf(v);
+        M[3 + 2 * i] = hiHalf(v);
+      }
+      this.drive(src, M, reserve, this.u8, this.dv);
+      return { r0: fromHalves(M[0], M[1]), steps: (M[Layout.Steps] >>> 0) + (M[Layout.Steps + 1] >>> 0) * 2 ** 32 };
+    } finally {
+      leave(outer);
+    }
+  }
+
+  /**
+   * Sets up the arena's header for a run of `machine` (whose code is loaded): registers 0 but r10, the run state,
+   * the write cache on the stack and the read cache on `[readLo, readHi)` (a region of the run), the packet of
+   * legacy loads (`pktLen` -1: none). Returns the budget left beyond the first chunk, or {@link UNLIMITED}.
+   */
+  private setup(machine: Machine, stackBase: number, budget: number | undefined, pktStart: number, pktLen: number, readLo: number, readHi: number): number {
+    const M = arena;
+    // Every header word, written out: a loop (or `fill`) over these 36 words costs several times as much, which
+    // shows in the packet engine's runs.
+    M[0] = 0; M[1] = 0; M[2] = 0; M[3] = 0; M[4] = 0; M[5] = 0; M[6] = 0; M[7] = 0; M[8] = 0; M[9] = 0;
+    M[10] = 0; M[11] = 0; M[12] = 0; M[13] = 0; M[14] = 0; M[15] = 0; M[16] = 0; M[17] = 0; M[18] = 0; M[19] = 0;
+    const top = frameTop(stackBase, 0);
+    M[Layout.R10] = top;
+    M[Layout.R10 + 1] = 0;
+    M[Layout.StackTop] = top;
+    M[Layout.Pc] = Layout.CodeBase;
+    M[Layout.Depth] = 0;
+    // No double in the common cases (no budget, a small one): a double returned from a call is allocated.
+    const first = budget === undefined ? this.chunk : Math.min(budget, this.chunk);
+    M[Layout.Left] = first;
+    this.cacheBounds(stackBase, stackBase + STACK_SIZE);
+    M[Layout.WrLo] = this.hitLo;
+    M[Layout.WrHi] = this.hitHi;
+    this.cacheBounds(readLo, readHi);
+    M[Layout.RdLo] = this.hitLo;
+    M[Layout.RdHi] = this.hitHi;
+    M[Layout.PktStart] = pktStart;
+    M[Layout.PktLen] = pktLen;
+    M[Layout.Steps] = 0;
+    M[Layout.Steps + 1] = 0;
+    M[Layout.Shift] = machine.shift;
+    M[Layout.StoreLow] = NO_STORE;
+    return budget === undefined ? UNLIMITED : budget - first;
+  }
+
+  /**
+   * Runs the loop and handles each {@link Exit} until the program returns (r0 is then in `M[0..1]`). `u8` and
+   * `dv` view the memory's current buffer; `reserve` is the budget beyond the loop's chunk, or {@link UNLIMITED}.
+   */
+  private drive(src: RunSource, M: Int32Array, reserve: number, u8: Uint8Array, dv: DataView): void {
+    const memory = src.memory;
     for (;;) {
       const why = execute(u8, dv);
       switch (why) {
         case Exit.Return:
-          return fromHalves(M[0], M[1]);
+          return;
         case Exit.Memory:
-          this.access(req, M, u8, dv);
+          this.access(src, M, u8, dv);
           M[Layout.Pc] += 4;
           break;
         case Exit.Helper:
-          if (this.callHelper(req, M)) return fromHalves(M[0], M[1]);
+          // A helper may write anything the run can reach, the stack included.
+          M[Layout.StoreLow] = 0;
+          if (this.callHelper(src, M)) return;
           // A helper may have grown the memory, detaching the old buffer: re-derive the views.
-          if (memory.buffer !== buf) {
-            buf = memory.buffer;
-            u8 = new Uint8Array(buf);
-            dv = new DataView(buf);
+          if (memory.buffer !== u8.buffer) {
+            const buf = memory.buffer;
             this.buf = buf;
-            this.u8 = u8;
-            this.dv = dv;
+            u8 = this.u8 = new Uint8Array(buf);
+            dv = this.dv = new DataView(buf);
           }
           M[Layout.Pc] += 4;
           break;
@@ -194,12 +274,12 @@ export class Interpreter implements Executable {
           M[Layout.Pc] += 4;
           break;
         case Exit.Budget: {
-          if (reserve <= 0) {
-            throw new ExecutionError('budget_exceeded', `execution budget of ${req.budget} backward jumps and calls exceeded`, slotAt(M, M[Layout.Pc]));
+          if (reserve === 0) {
+            throw new ExecutionError('budget_exceeded', `execution budget of ${src.budget} backward jumps and calls exceeded`, slotAt(M, M[Layout.Pc]));
           }
           // The jump or call re-executes and takes one unit of the new chunk.
-          const n = Math.min(reserve, this.chunk);
-          reserve -= n;
+          const n = reserve === UNLIMITED ? this.chunk : Math.min(reserve, this.chunk);
+          if (reserve !== UNLIMITED) reserve -= n;
           M[Layout.Left] = n;
           break;
         }
@@ -213,7 +293,7 @@ export class Interpreter implements Executable {
    * Performs the load, store or atomic at `M[Layout.Pc]` the slow way: exact address, region search (which raises
    * the fault, if any), then the access; and points the matching cache at the region found.
    */
-  private access(req: ExecRequest, M: Int32Array, u8: Uint8Array, dv: DataView): void {
+  private access(src: RunSource, M: Int32Array, u8: Uint8Array, dv: DataView): void {
     const pc = M[Layout.Pc];
     const w = M[pc];
     const op = w & 0xff;
@@ -222,7 +302,7 @@ export class Interpreter implements Executable {
     if (op >= Op.Ldxb && op <= Op.Ldxsw) {
       const size = LOAD_SIZE[op - Op.Ldxb];
       const b = w >>> 16;
-      const a = this.resolve(req, M[b], M[b | 1], off, size, Access.Load, slot);
+      const a = this.resolve(src, M[b], M[b | 1], off, size, Access.Load, slot);
       M[Layout.RdLo] = this.hitLo;
       M[Layout.RdHi] = this.hitHi;
       let lo: number;
@@ -244,9 +324,10 @@ export class Interpreter implements Executable {
     const b = (w >> 8) & 0xff;
     if (op >= Op.Stb && op <= Op.Stxdw) {
       const size = STORE_SIZE[op - Op.Stb];
-      const a = this.resolve(req, M[b], M[b | 1], off, size, Access.Store, slot);
+      const a = this.resolve(src, M[b], M[b | 1], off, size, Access.Store, slot);
       M[Layout.WrLo] = this.hitLo;
       M[Layout.WrHi] = this.hitHi;
+      noteStore(M, a);
       // K forms store the immediate (sign-extended for 8 bytes), X forms a register.
       let lo: number;
       let hi: number;
@@ -267,9 +348,10 @@ export class Interpreter implements Executable {
     }
     if (op === Op.Atomic32 || op === Op.Atomic64) {
       const size = op === Op.Atomic32 ? 4 : 8;
-      const a = this.resolve(req, M[b], M[b | 1], off, size, Access.Atomic, slot);
+      const a = this.resolve(src, M[b], M[b | 1], off, size, Access.Atomic, slot);
       M[Layout.WrLo] = this.hitLo;
       M[Layout.WrHi] = this.hitHi;
+      noteStore(M, a);
       // WebAssembly traps on a misaligned atomic; both engines fault instead.
       if (a % size !== 0) {
         throw new ExecutionError('misaligned_atomic', `atomic ${ATOMIC_OPS[M[pc | 2] & 0xf]} of ${size} bytes at ${hex(a)} is not ${size}-byte aligned`, slot);
@@ -289,21 +371,20 @@ export class Interpreter implements Executable {
    *
    * @throws ExecutionError `out_of_bounds` or `read_only`, naming the access, its size and address.
    */
-  private resolve(req: ExecRequest, lo: number, hi: number, off: number, size: number, kind: Access, slot: number): number {
-    const addr = BigInt.asUintN(64, fromHalves(lo, hi) + BigInt(off));
-    const what = kind === Access.Load ? 'load' : kind === Access.Store ? 'store' : 'atomic';
-    const access = `${what} of ${size} byte${size === 1 ? '' : 's'} at ${hex(addr)}`;
-    if (addr + BigInt(size) <= 0x1_0000_0000n) {
-      const a = Number(addr);
-      const end = a + size;
-      const sLo = req.stackBase;
+  private resolve(src: RunSource, lo: number, hi: number, off: number, size: number, kind: Access, slot: number): number {
+    // In number arithmetic when the base is below 2^32 (the usual case): then exact. Otherwise in bigint, where
+    // the precision lost above 2^53 does not matter: any address at or above 2^32 is outside every region.
+    const a = hi === 0 ? (lo >>> 0) + off : Number(BigInt.asUintN(64, fromHalves(lo, hi) + BigInt(off)));
+    const end = a + size;
+    if (a >= 0 && end <= 0x1_0000_0000) {
+      const sLo = src.stackBase;
       const sHi = sLo + STACK_SIZE;
       if (a >= sLo && end <= sHi) {
         this.cacheBounds(sLo, sHi);
         return a;
       }
       let readOnly: Region | undefined;
-      for (const r of req.regions) {
+      for (const r of src.regions) {
         if (a >= r.start && end <= r.end) {
           if (kind !== Access.Load && !r.writable) {
             readOnly = r;
@@ -313,12 +394,12 @@ export class Interpreter implements Executable {
           return a;
         }
       }
-      if (readOnly) throw new ExecutionError('read_only', `${access} is in read-only region ${readOnly.name}`, slot);
+      if (readOnly) throw new ExecutionError('read_only', `${describeAccess(kind, size, lo, hi, off)} is in read-only region ${readOnly.name}`, slot);
       // Name a region the access straddles: the most common bug is reading one byte too far.
-      const partial = [{ start: sLo, end: sHi, name: 'stack' }, ...req.regions].find((r) => a < r.end && end > r.start);
-      if (partial) throw new ExecutionError('out_of_bounds', `${access} crosses the edge of region ${partial.name} [${hex(partial.start)}, ${hex(partial.end)})`, slot);
+      const partial = [{ start: sLo, end: sHi, name: 'stack' }, ...src.regions].find((r) => a < r.end && end > r.start);
+      if (partial) throw new ExecutionError('out_of_bounds', `${describeAccess(kind, size, lo, hi, off)} crosses the edge of region ${partial.name} [${hex(partial.start)}, ${hex(partial.end)})`, slot);
     }
-    throw new ExecutionError('out_of_bounds', `${access} is outside every region`, slot);
+    throw new ExecutionError('out_of_bounds', `${describeAccess(kind, size, lo, hi, off)} is outside every region`, slot);
   }
 
   /**
@@ -346,7 +427,7 @@ export class Interpreter implements Executable {
    * r1..r5 as u64, and puts its result in r0. Returns true when the helper unwound the program (r0 then holds
    * the unwind value). r1-r5 are left as they were.
    */
-  private callHelper(req: ExecRequest, M: Int32Array): boolean {
+  private callHelper(src: RunSource, M: Int32Array): boolean {
     const pc = M[Layout.Pc];
     const w = M[pc];
     const slot = slotAt(M, pc);
@@ -354,18 +435,19 @@ export class Interpreter implements Executable {
     if ((w & 0xff) === Op.Callx) {
       // callx: the register holds the helper id; a value beyond 32 bits names no helper.
       const x = (w >> 8) & 0xff;
-      if (M[x | 1] !== 0 || !req.helpers.has(M[x] >>> 0)) {
+      if (M[x | 1] !== 0 || !src.helpers.has(M[x] >>> 0)) {
         throw new ExecutionError('unknown_helper', `callx to unknown helper ${fromHalves(M[x], M[x | 1])}`, slot);
       }
       id = M[x] >>> 0;
     } else {
       id = M[pc | 1];
     }
-    const fn = req.helpers.get(id);
+    const fn = src.helpers.get(id);
     if (fn === undefined) throw new ExecutionError('unknown_helper', `call to unknown helper ${id}`, slot);
     let v: bigint;
     try {
-      const ret: unknown = fn(fromHalves(M[2], M[3]), fromHalves(M[4], M[5]), fromHalves(M[6], M[7]), fromHalves(M[8], M[9]), fromHalves(M[10], M[11]), { memory: req.memory, pc: slot, request: req });
+      const env: HelperEnv = new CallEnv(src.memory, slot, src);
+      const ret: unknown = fn(fromHalves(M[2], M[3]), fromHalves(M[4], M[5]), fromHalves(M[6], M[7]), fromHalves(M[8], M[9]), fromHalves(M[10], M[11]), env);
       if (typeof ret !== 'bigint') throw new TypeError(`returned ${describeValue(ret)}, not a bigint`);
       v = BigInt.asUintN(64, ret);
     } catch (e) {
@@ -388,6 +470,55 @@ export class Interpreter implements Executable {
 /** The machine whose code is in the arena, and the number of runs in progress (nested runs count). */
 let loaded: Machine | undefined;
 let active = 0;
+
+/**
+ * The `HelperEnv` of a helper call, with the request read on demand: the packet engine builds one only when a
+ * helper reads it. A class (the getter on its prototype): an object literal with a getter costs more than many
+ * helper calls.
+ */
+class CallEnv implements HelperEnv {
+  constructor(readonly memory: WebAssembly.Memory, readonly pc: number, private readonly src: RunSource) {}
+
+  get request(): ExecRequest {
+    return this.src.request();
+  }
+}
+
+/** What a nested run saves of the run it interrupts: the arena's header and the machine loaded. */
+interface Outer {
+  readonly header: Int32Array;
+  readonly machine: Machine | undefined;
+}
+
+/**
+ * Starts a run in the arena, which every run shares: one that starts while another is suspended in a helper
+ * call (a nested run) saves the outer run's header words, for {@link leave} to put back with its code.
+ */
+function enter(): Outer | undefined {
+  const outer = active > 0 ? { header: arena.slice(0, Layout.CodeBase), machine: loaded } : undefined;
+  active++;
+  return outer;
+}
+
+/** Ends a run: restores the run it interrupted, if any (see {@link enter}). */
+function leave(outer: Outer | undefined): void {
+  active--;
+  if (outer) {
+    if (outer.machine) load(outer.machine);
+    arena.set(outer.header, 0);
+  }
+}
+
+/** Lowers `M[Layout.StoreLow]` to store address `a` (an address at or above 2^31 wraps below every other). */
+function noteStore(M: Int32Array, a: number): void {
+  if ((a | 0) < M[Layout.StoreLow]) M[Layout.StoreLow] = a | 0;
+}
+
+/** A memory access in words, for fault messages: what, how many bytes, at which 64-bit address `(hi:lo) + off`. */
+function describeAccess(kind: Access, size: number, lo: number, hi: number, off: number): string {
+  const what = kind === Access.Load ? 'load' : kind === Access.Store ? 'store' : 'atomic';
+  return `${what} of ${size} byte${size === 1 ? '' : 's'} at ${hex(BigInt.asUintN(64, fromHalves(lo, hi) + BigInt(off)))}`;
+}
 
 /** Copies `machine`'s code into the arena unless it is there already. */
 function load(machine: Machine): void {
