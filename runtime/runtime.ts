@@ -156,6 +156,9 @@ export interface RunResult {
   readonly mem: Uint8Array;
 }
 
+/** The map regions of a runtime without maps (one shared list: the packet path asks on every run). */
+const NO_REGIONS: readonly Region[] = Object.freeze([]);
+
 /** The verifier's view of a map created on a runtime (no inner map: a map of maps' lookups are opaque). */
 export function mapSpecOf(map: AnyMap): MapSpec {
   const i = map.info;
@@ -537,7 +540,7 @@ export class Runtime {
 
   /** The map regions programs may access (none before the first map). */
   mapRegions(): readonly Region[] {
-    return this.mapRegistry?.regions() ?? [];
+    return this.mapRegistry?.regions() ?? NO_REGIONS;
   }
 
   /** Takes an execution stack. */

@@ -176,18 +176,20 @@ export class WorkerPool {
   /** @internal See {@link PoolProgram.runBatch}. */
   async runBatch(program: number, packets: PacketBatch): Promise<Uint32Array> {
     if (this.closed) throw new RangeError('the pool is closed');
-    let count: number;
-    let data: SharedArrayBuffer;
-    let offsets: SharedArrayBuffer;
-    if (Array.isArray(packets)) {
-      const list = packets as readonly Uint8Array[];
-      count = list.length;
-      let total = 0;
-      for (const p of list) total += p.length;
-      data = new SharedArrayBuffer(Math.max(total, 1));
-      offsets = new SharedArrayBuffer(4 * (count + 1));
-      const u8 = new Uint8Array(data);
-      const off = new Uint32Array(offsets);
+    const isList = Array.isArray(packets);
+    const list = packets as readonly Uint8Array[];
+    const b = packets as Exclude<PacketBatch, readonly Uint8Array[]>;
+    const count = isList ? list.length : b.offsets.length - 1;
+    let total = 0;
+    if (isList) for (const p of list) total += p.length;
+    else total = b.offsets[count] - b.offsets[0];
+    // The shared buffers of the last batch, when they are free and large enough: a fresh SharedArrayBuffer is
+    // zero-filled, a pass over the whole batch for nothing.
+    const buffers = this.takeBuffers(total, count + 1);
+    const { data, offsets } = buffers;
+    const u8 = new Uint8Array(data);
+    const off = new Uint32Array(offsets);
+    if (isList) {
       let at = 0;
       for (let i = 0; i < count; i++) {
         off[i] = at;
@@ -196,16 +198,29 @@ export class WorkerPool {
       }
       off[count] = at;
     } else {
-      const b = packets as Exclude<PacketBatch, readonly Uint8Array[]>;
-      count = b.offsets.length - 1;
       const first = b.offsets[0];
-      const last = b.offsets[count];
-      data = new SharedArrayBuffer(Math.max(last - first, 1));
-      new Uint8Array(data).set(b.data.subarray(first, last));
-      offsets = new SharedArrayBuffer(4 * (count + 1));
-      const off = new Uint32Array(offsets);
+      u8.set(b.data.subarray(first, b.offsets[count]));
       for (let i = 0; i <= count; i++) off[i] = b.offsets[i] - first;
     }
+    const results = await this.runShares(program, packets, count, data, offsets);
+    // Kept only after a batch every worker finished (after a failure, another worker may not have read its share yet).
+    this.spare = buffers;
+    return results;
+  }
+
+  /** Shared buffers for the packets of a batch: {@link spare} when it fits (and no batch uses it), else new ones. */
+  private takeBuffers(bytes: number, entries: number): { data: SharedArrayBuffer; offsets: SharedArrayBuffer } {
+    const s = this.spare;
+    this.spare = undefined;
+    if (s !== undefined && s.data.byteLength >= bytes && s.offsets.byteLength >= 4 * entries) return s;
+    return { data: new SharedArrayBuffer(Math.max(bytes, 1)), offsets: new SharedArrayBuffer(4 * entries) };
+  }
+
+  /** Buffers of a finished batch, kept for the next one. */
+  private spare: { data: SharedArrayBuffer; offsets: SharedArrayBuffer } | undefined;
+
+  /** Splits the batch in `data`/`offsets` among the workers and gathers the results. */
+  private async runShares(program: number, packets: PacketBatch, count: number, data: SharedArrayBuffer, offsets: SharedArrayBuffer): Promise<Uint32Array> {
     let wire: SharedArrayBuffer | undefined;
     const wireLengths = Array.isArray(packets) ? undefined : (packets as Exclude<PacketBatch, readonly Uint8Array[]>).wireLengths;
     if (wireLengths !== undefined) {
