@@ -12,7 +12,8 @@
  *    (runtime/maps/c) compiled natively with `cc -O2` (native/maps_module.c, shims in native/maps_shim.h), also
  *    copying the keys in per run; both maps use BPF_F_ZERO_SEED, so they hash and chain alike. Goal: JIT / native
  *    at most {@link GOAL_NATIVE_RATIO}x. For context: the same lookups from JS (`map.get`, `map.pointer`, and the
- *    module's `bpf_map_lookup_elem` export called directly).
+ *    module's `bpf_map_lookup_elem` export called directly). And the same program on an ARRAY map, whose lookups
+ *    the JIT inlines.
  * 2. JS API operations per second: hash (u32 key / u64 value with the typed codecs and with raw bytes; 16-byte
  *    keys), array, LPM trie, iteration over 10,000 entries, and ring buffer `poll()` of records written by
  *    programs/ringbuf_fill.s.
@@ -267,6 +268,33 @@ async function lookupRow(keySize: 4 | 16, options: BenchOptions, exe: string | u
     native = { nsPerLookup: r.nsPerRun / n, minNsPerLookup: r.minNsPerRun / n, runs: r.runs * n };
   }
   return { keySize, program: w.program, engines, js, native };
+}
+
+/** Array lookups: ns per lookup on each engine (the JIT inlines them: codegen/lower-call.ts, `lowerArrayLookup`). */
+export interface ArrayRow {
+  readonly engines: Record<string, EngineTiming>;
+}
+
+/**
+ * The u32-key lookup program (hash_lookup.s) on a BPF_MAP_TYPE_ARRAY of {@link ENTRIES} u64 values instead of a
+ * hash: {@link LOOKUPS} indexes, half in range. The program loads the map's handle before each call, so the JIT
+ * inlines every lookup (a bounds check and an address); the sum is checked against JS first.
+ */
+async function arrayRow(options: BenchOptions): Promise<ArrayRow> {
+  const rt = new Runtime();
+  const arr = rt.createMap({ name: 'array', type: 'array', keySize: 4, valueSize: 8, maxEntries: ENTRIES }).typed('u32', 'u64');
+  for (let i = 0; i < ENTRIES; i++) arr.set(i, BigInt(i) * 3n);
+  const next = xorshift32(0xa11a7);
+  const keys = new Uint32Array(LOOKUPS).map((_, i) => (i % 2 === 0 ? next() % ENTRIES : ENTRIES + (next() % ENTRIES)));
+  const input = new Uint8Array(keys.buffer);
+  let expected = 0n;
+  for (const k of keys) if (k < ENTRIES) expected += BigInt(k) * 3n;
+  const loaded = await Promise.all(ENGINES.map((e) => loadMapProgram(rt, 'hash_lookup', e, [arr])));
+  for (const lp of loaded) {
+    const got = lp.run(input).r0;
+    if (got !== expected) throw new Error(`array lookups on ${lp.engine}: sum ${got}, JS computes ${expected}`);
+  }
+  return { engines: timeInterleaved(loaded.map((lp): Runner => ({ name: lp.engine, run: () => lp.runPacket(input), per: LOOKUPS })), options) };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -536,6 +564,8 @@ export interface MapBenchResult {
   readonly goal: { readonly jitOverNative: number };
   /** Section 1, ns per lookup. */
   readonly lookups: readonly LookupRow[];
+  /** Section 1, array lookups (inlined by the JIT), ns per lookup. */
+  readonly array: ArrayRow;
   /** Section 2, ns per operation. */
   readonly api: readonly ApiRow[];
 }
@@ -551,6 +581,8 @@ export async function runMapBenchmarks(quick: boolean, log: (s: string) => void 
     lookups.push(await lookupRow(ks, options, exe));
     log(`  lookups, ${ks}-byte keys done\n`);
   }
+  const array = await arrayRow(options);
+  log('  array lookups done\n');
   const api = await apiRows(options);
   log('  JS API done\n');
   const meta = {
@@ -567,7 +599,7 @@ export async function runMapBenchmarks(quick: boolean, log: (s: string) => void 
       : 'warm-up >= 300 ms and 50 runs per runner, then the median of 15 interleaved batches of ~20 ms',
     date: new Date().toISOString(),
   };
-  return { meta, goal: { jitOverNative: GOAL_NATIVE_RATIO }, lookups, api };
+  return { meta, goal: { jitOverNative: GOAL_NATIVE_RATIO }, lookups, array, api };
 }
 
 /** The text report of {@link runMapBenchmarks}. */
@@ -583,6 +615,9 @@ export function formatMapBenchmarks(r: MapBenchResult): string {
     `   lookups by runtime/maps/c compiled with -O2 (keys copied in per run); from JS: the same keys, one call each.`,
     '',
     lookupTable(r.lookups),
+    '',
+    `   ARRAY lookups (hash_lookup.s on an array of ${fmt(ENTRIES)} u64, half the indexes in range; the JIT inlines them):`,
+    `   ${ENGINES.map((e) => `${e} ${fmt(r.array.engines[e].nsPerRun, 2)} ns (best ${fmt(r.array.engines[e].minNsPerRun, 2)})`).join(', ')} per lookup`,
     '',
     '2. JS API, one operation per call (median ns, ops per second = 1e9 / ns)',
     '',
