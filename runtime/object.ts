@@ -146,10 +146,13 @@ export class BpfProgram {
     this.type = programTypeOfSection(elf.section);
     this.layout = contextLayout(this.type);
     this.ctxSpans = this.layout ? contextSpans(this.layout) : [];
-    this.packetContextFor = this.layout ? packetContextOf(this.layout) : undefined;
+    this.strict = loaded.verified?.mode === 'strict';
+    this.packetContextFor = this.layout ? packetContextOf(this.layout, this.strict) : undefined;
   }
 
   private readonly packetContextFor: PacketContext | undefined;
+  /** Whether the program was verified in strict mode (every access proven: see `pathRegions`). */
+  private readonly strict: boolean;
 
   /** The context as runs of fields of equal writability: a store may reach only the fields the type makes writable. */
   private readonly ctxSpans: readonly { start: number; end: number; writable: boolean }[];
@@ -303,7 +306,8 @@ export class BpfProgram {
 
   /**
    * The packet path for runs with `meta`, or undefined when they take the general path: a program type without
-   * a context the path can set up (`tc`: its writable fields need more region slots than the JIT has),
+   * a context the path can set up (`tc` unless verified strict: its writable fields need more store slots than
+   * the JIT has),
    * a program that tail-calls (the general path's driver runs the callees), a JIT program compiled without the
    * context, or an explicit `protocol` (the path derives it from each packet).
    */
@@ -329,7 +333,7 @@ export class BpfProgram {
     if (pc === undefined) return null;
     const exe = this.loaded.executable as Executable & { readonly packetContext?: PacketContext };
     if (this.loaded.engine === 'jit' && exe.packetContext !== pc) return null;
-    return this.loaded.packetPath({ ...budgetOption, writable: this.layout.packetWritable, context: { layout: pc, regions: pathRegions(this.layout) } });
+    return this.loaded.packetPath({ ...budgetOption, writable: this.layout.packetWritable, context: { layout: pc, regions: pathRegions(this.layout, this.strict) } });
   }
 
   /** The context the packet path sets up for this program's type, if it can (see {@link packetContextOf}). */
@@ -340,7 +344,7 @@ export class BpfProgram {
   /** A fresh context of the general path: all zero, the per-packet fields, then the static ones. */
   private writeContext(dv: DataView, ctx: number, data: number, packet: Uint8Array, meta: PacketMeta): void {
     const layout = this.layout!;
-    fillPacketContext(dv, ctx, packetContextOf(layout, true)!, data, packet.length);
+    fillPacketContext(dv, ctx, packetContextOf(layout, false, true)!, data, packet.length);
     this.writeStatic(dv, ctx, meta);
     if (meta.protocol !== undefined && layout.struct === '__sk_buff') {
       dv.setUint16(ctx + 16, meta.protocol, false); // protocol: network byte order
@@ -376,13 +380,13 @@ function batchList(packets: PacketBatch): readonly Uint8Array[] {
 }
 
 /**
- * What the packet path sets up in a context of this layout for each packet (codegen/host.ts, `PacketContext`):
+ * What the packet path sets up in a context of this layout for each packet (src/packet.ts, `PacketContext`):
  * `data` and `data_meta` (no metadata area: it is empty) = the packet, `data_end` = its end, `len` = its length,
- * `protocol` = its EtherType; the writable fields restored. Undefined for a layout the path cannot serve (see
- * {@link pathRegions}) unless `any`.
+ * `protocol` = its EtherType; the writable fields restored. Undefined for a layout the path cannot serve for a
+ * program verified as `strict` says (see {@link pathRegions}), unless `any`.
  */
-export function packetContextOf(layout: ContextLayout, any = false): PacketContext | undefined {
-  if (!any && pathRegions(layout).filter((r) => r.writable).length > MAX_CONTEXT_STORE_REGIONS) return undefined;
+export function packetContextOf(layout: ContextLayout, strict: boolean, any = false): PacketContext | undefined {
+  if (!any && pathRegions(layout, strict).filter((r) => r.writable).length > MAX_CONTEXT_STORE_REGIONS) return undefined;
   let c = CONTEXTS.get(layout);
   if (c === undefined) CONTEXTS.set(layout, (c = makePacketContext(layout)));
   return c;
@@ -410,12 +414,19 @@ function makePacketContext(layout: ContextLayout): PacketContext {
  */
 const MAX_CONTEXT_STORE_REGIONS = 1;
 
-/** The context's regions on the packet path: the whole struct for loads (its fields leave no gap), its writable spans for stores. */
-function pathRegions(layout: ContextLayout): { start: number; end: number; writable: boolean; name: string }[] {
-  return [
-    { start: 0, end: layout.size, writable: false, name: layout.struct },
-    ...contextSpans(layout).filter((s) => s.writable).map((s) => ({ ...s, name: layout.struct })),
-  ];
+/**
+ * The context's regions on the packet path: the whole struct for loads (its fields leave no gap), its writable
+ * spans for stores. For a program verified `strict`, the writable spans are one store region from the first to
+ * the last (a tc `__sk_buff` has four, more than the JIT's store slots): the verifier has proven every context
+ * access against the fields themselves, strict mode leaves no access unproven (so no region check ever runs), and
+ * no helper may take the context as memory; the regions then only describe the context, as for the general path.
+ */
+function pathRegions(layout: ContextLayout, strict: boolean): { start: number; end: number; writable: boolean; name: string }[] {
+  const writable = contextSpans(layout).filter((s) => s.writable);
+  const stores = strict && writable.length > 1
+    ? [{ start: writable[0].start, end: writable[writable.length - 1].end, writable: true }]
+    : writable;
+  return [{ start: 0, end: layout.size, writable: false, name: layout.struct }, ...stores.map((s) => ({ ...s, name: layout.struct }))];
 }
 
 /** Splits a context layout into maximal runs of fields with the same writability, in offset order. */
@@ -495,7 +506,7 @@ export async function loadObject(source: Uint8Array | string | ProgramCode, opti
     try {
       // Runtime.load verifies before resolving map references: the verifier reads them to know the maps.
       const layout = contextLayout(type);
-      const packetContext = layout ? packetContextOf(layout) : undefined;
+      const packetContext = layout ? packetContextOf(layout, mode === 'strict') : undefined;
       loaded = await runtime.load(p.program, {
         engine,
         helpers,

@@ -82,12 +82,18 @@ describe.each(ENGINES)('programs from code, context mode, on %s', (engine) => {
     expect(prog.run(p, { protocol: 0x86dd })).toBe((2 * p.length + (0x86 | (0xdd << 8)) * 65536) >>> 0);
   });
 
-  it('a tc program (writable fields beyond the slots) takes the general path with the same results', async () => {
-    const obj = await loadObject({ asm: SOCKET_FIELDS, section: 'tc' }, { engine });
-    const prog = obj.program('main');
-    expect(prog.packetContext).toBeUndefined();
+  it('a tc program takes the packet path when verified strict (its writable fields as one store region), else the general path', async () => {
+    // The socket program, plus: r0 += mark << 24 (0 every run: restored), then mark = 7 and tc_classid = 9.
+    const tc = SOCKET_FIELDS.replace('exit', 'ldxw %r6, [%r1+8]\nlsh %r6, 24\nadd %r0, %r6\nstw [%r1+8], 7\nstw [%r1+72], 9\nexit');
     const list = packets(12);
-    expect([...prog.runBatch(list)]).toEqual(list.map(socketExpected));
+    const strict = (await loadObject({ asm: tc, section: 'tc' }, { engine })).program('main');
+    expect(strict.packetContext).toBeDefined();
+    if (engine === 'jit') expect((strict.loaded.executable as { packetContext?: unknown }).packetContext).toBe(strict.packetContext);
+    expect([...strict.runBatch(list)]).toEqual(list.map(socketExpected));
+    expect([...strict.runBatch(list)]).toEqual(list.map(socketExpected));
+    const permissive = (await loadObject({ asm: tc, section: 'tc' }, { engine, verify: 'permissive' })).program('main');
+    expect(permissive.packetContext).toBeUndefined();
+    expect([...permissive.runBatch(list)]).toEqual(list.map(socketExpected));
   });
 
   it('a fault in a batch names its packet; the object stays usable', async () => {
