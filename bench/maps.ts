@@ -39,6 +39,7 @@ import { Runtime, type LoadedProgram } from '../runtime/runtime.js';
 import { timeInterleaved, type BenchOptions, type EngineTiming, type Runner } from './harness.js';
 import { nativeToolchain, type Toolchain } from './native.js';
 import { benchDir, programSource } from './programs.js';
+import { xorshift32 } from '../src/util/xorshift.js';
 
 /** The goal: JIT ns per lookup / native ns per lookup, at most. */
 export const GOAL_NATIVE_RATIO = 2;
@@ -52,19 +53,6 @@ export const RING_RECORDS = 2048;
 
 // ---------------------------------------------------------------------------------------------------------
 // Workloads (exported for test/bench/maps-bench.test.ts)
-
-/** A deterministic xorshift32 stream, so every run and machine sees the same keys. */
-function xorshift32(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 /** The hash-lookup workload of one key size. */
 export interface LookupWorkload {

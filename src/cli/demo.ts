@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { loadObject, XDP_DROP } from '../../runtime/object.js';
 import type { EngineName } from '../../runtime/engines.js';
 import type { KeyValueMap } from '../../runtime/maps/map.js';
+import { xorshift32 } from '../util/xorshift.js';
 
 /** Options for {@link runDemo}. */
 export interface DemoOptions {
@@ -29,19 +30,6 @@ export interface DemoOptions {
   readonly tty?: boolean;
 }
 
-/** Small deterministic PRNG (xorshift32) so every run sees the same traffic. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
-
 /** The pool of IPv4 sources the traffic comes from: 1,024 addresses in 203.0.113.0/22-ish space. */
 export function sourcePool(): number[] {
   return Array.from({ length: 1024 }, (_, i) => ((198 << 24) | (51 << 16) | (i << 4) | 7) >>> 0);
@@ -49,7 +37,7 @@ export function sourcePool(): number[] {
 
 /** Builds `n` Ethernet frames from `sources` (see the file header for the mix). */
 export function makeTraffic(n: number, sources: readonly number[], seed = 0x5eed): Uint8Array[] {
-  const next = rng(seed);
+  const next = xorshift32(seed);
   const frames: Uint8Array[] = [];
   for (let i = 0; i < n; i++) {
     const kind = next() % 100;
@@ -102,7 +90,7 @@ interface Pass {
 
 /** The blocklist's schedule: which sources are blocked when. Applied at the same packet indexes on every engine. */
 function schedule(sources: readonly number[], steps: number): { block: number[]; unblock: number[] }[] {
-  const next = rng(0xb10c);
+  const next = xorshift32(0xb10c);
   const blocked = new Set<number>();
   const out: { block: number[]; unblock: number[] }[] = [];
   for (let s = 0; s < steps; s++) {

@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { Runtime } from '../../runtime/runtime.js';
 import { BPF_MAP_TYPE } from '../../src/elf/maps.js';
 import type { KeyValueMap } from '../../runtime/maps/map.js';
+import { xorshift32 } from '../../src/util/xorshift.js';
 
 const HAMMER = new URL('./workers-hammer.mjs', import.meta.url);
 
@@ -23,18 +24,6 @@ interface Report {
   errors: string[];
   counts: number[];
   owned: [number, string][];
-}
-
-function xorshift(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
 }
 
 async function hammer(type: number, mapFlags: number): Promise<void> {
@@ -74,7 +63,7 @@ async function hammer(type: number, mapFlags: number): Promise<void> {
   const mainStart = Date.now();
   const mainCounts = new Array<number>(counters).fill(0);
   const mainOwned = new Map<number, bigint>();
-  const rand = xorshift(12345);
+  const rand = xorshift32(12345);
   const i64 = new BigInt64Array(rt.memory.buffer);
   const errors: string[] = [];
   for (let i = 0; i < iterations / 2 || Atomics.load(flags, 2) < 2; i++) {
@@ -152,7 +141,7 @@ describe('maps shared by workers', () => {
     const flags = new Int32Array(go);
     await start(flags, 2);
     const errors: string[] = [];
-    const rand = xorshift(99);
+    const rand = xorshift32(99);
     for (let i = 0; i < 30_000 || Atomics.load(flags, 2) < 2; i++) {
       const k = rand() % 1000;
       const v = lruValue(k);
