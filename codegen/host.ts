@@ -137,6 +137,9 @@ function callHelper(req: ExecRequest, f: HelperFn | undefined, id: bigint | numb
   return BigInt.asIntN(64, r);
 }
 
+/** Addresses from here up are no linear-memory address (and are exact as numbers below it). */
+const ADDRESS_LIMIT = 2n ** 52n;
+
 /**
  * The full region check behind `mem_slow`: returns when `[addr, addr + size)` lies in the stack or a region
  * (a writable one for stores), else throws `read_only` (it lies in read-only regions only) or `out_of_bounds`.
@@ -144,7 +147,7 @@ function callHelper(req: ExecRequest, f: HelperFn | undefined, id: bigint | numb
 function checkAccess(req: ExecRequest, addr: bigint, size: number, write: boolean, pc: number): void {
   const a = BigInt.asUintN(64, addr);
   let readOnly: Region | undefined;
-  if (a < 2n ** 52n) {
+  if (a < ADDRESS_LIMIT) {
     const lo = Number(a);
     const hi = lo + size;
     if (lo >= req.stackBase && hi <= req.stackBase + STACK_SIZE) return;

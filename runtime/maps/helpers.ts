@@ -30,6 +30,9 @@ function request(env: HelperEnv, id: number): ExecRequest {
   return req;
 }
 
+/** Addresses from here up are no linear-memory address (and are exact as numbers below it). */
+const ADDRESS_LIMIT = 2n ** 52n;
+
 /**
  * Faults unless `[addr, addr + size)` lies in the execution's stack or in one of its regions (a writable one
  * for `write`). Size 0 checks nothing.
@@ -37,7 +40,7 @@ function request(env: HelperEnv, id: number): ExecRequest {
 export function checkPointer(req: ExecRequest, addr: bigint, size: number, write: boolean, pc: number, what: string): void {
   if (size <= 0) return;
   const a = u64(addr);
-  if (a < 2n ** 52n) {
+  if (a < ADDRESS_LIMIT) {
     const lo = Number(a);
     const hi = lo + size;
     if (lo >= req.stackBase && hi <= req.stackBase + STACK_SIZE) return;
