@@ -97,7 +97,7 @@ export { formatClassic, formatClassicDd, formatClassicDdd } from './cbpf/print.j
 export { classicToEbpf, readsLength, type ClassicConvertOptions } from './cbpf/convert.js';
 export { PcapError, type PcapErrorCode } from './pcap/errors.js';
 export {
-  readCapture, decodeCapture, CaptureParser, type CapturePacket, type CaptureInterface, type CaptureFormat,
+  readCapture, readCaptureBatches, decodeCapture, CaptureParser, type CapturePacket, type CaptureInterface, type CaptureFormat,
   type CaptureSource, type ReadCaptureOptions,
 } from './pcap/reader.js';
 export { encodePcap, PcapWriter, openPcapFile, type PcapWritePacket, type PcapWriteOptions, type PcapSink } from './pcap/writer.js';

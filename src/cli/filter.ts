@@ -27,7 +27,7 @@ import { classicToEbpf } from '../cbpf/convert.js';
 import { parseClassic } from '../cbpf/decode.js';
 import type { Program } from '../isa/program.js';
 import { PcapError } from '../pcap/errors.js';
-import { readCapture, type CaptureParser, type CapturePacket } from '../pcap/reader.js';
+import { readCaptureBatches, type CaptureParser, type CapturePacket } from '../pcap/reader.js';
 import { openPcapFile, type PcapWriter } from '../pcap/writer.js';
 import type { EngineName } from '../../runtime/engines.js';
 import { Runtime, type LoadedProgram } from '../../runtime/runtime.js';
@@ -209,9 +209,11 @@ async function runOverCapture(opts: FilterCommandOptions, matcherFor: (linkType:
 
   let damage: PcapError | undefined;
   try {
-    for await (const p of readCapture(opts.read, { parser: (x) => (parser = x) })) {
-      if (batch.packets.length > 0 && (p.linkType !== batch.linkType || batch.packets.length >= batchSize)) await flush();
-      batch.add(p);
+    for await (const packets of readCaptureBatches(opts.read, { parser: (x) => (parser = x) })) {
+      for (const p of packets) {
+        if (batch.packets.length > 0 && (p.linkType !== batch.linkType || batch.packets.length >= batchSize)) await flush();
+        batch.add(p);
+      }
     }
   } catch (e) {
     if (!(e instanceof PcapError)) throw e;

@@ -333,8 +333,19 @@ export interface ReadCaptureOptions {
 /**
  * The packets of a capture file, read as they are needed: from a path (a read stream), a `Uint8Array` (the
  * whole file), or chunks. Throws {@link PcapError} after the last complete packet when the file is damaged.
+ * One `await` a packet; {@link readCaptureBatches} gives them a chunk at a time, for loops that go through
+ * millions of packets.
  */
 export async function* readCapture(source: CaptureSource, options: ReadCaptureOptions = {}): AsyncGenerator<CapturePacket> {
+  for await (const batch of readCaptureBatches(source, options)) yield* batch;
+}
+
+/**
+ * The packets of a capture file, as arrays: those complete after each chunk read (a path is read 256 KiB at a
+ * time by default). The same packets, order and errors as {@link readCapture}, with one `await` a chunk instead
+ * of one a packet (which costs more than reading the packet).
+ */
+export async function* readCaptureBatches(source: CaptureSource, options: ReadCaptureOptions = {}): AsyncGenerator<CapturePacket[]> {
   const parser = new CaptureParser();
   options.parser?.(parser);
   const chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array> = typeof source === 'string'
@@ -342,7 +353,15 @@ export async function* readCapture(source: CaptureSource, options: ReadCaptureOp
     : source instanceof Uint8Array ? [source] : source;
   for await (const chunk of chunks) {
     parser.push(chunk);
-    yield* parser.packets();
+    const batch: CapturePacket[] = [];
+    try {
+      for (const p of parser.packets()) batch.push(p);
+    } catch (e) {
+      // Damage: the packets before it first, then the error.
+      if (batch.length > 0) yield batch;
+      throw e;
+    }
+    if (batch.length > 0) yield batch;
   }
   parser.finish();
 }

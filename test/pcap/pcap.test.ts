@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PcapError } from '../../src/pcap/errors.js';
-import { CaptureParser, decodeCapture, readCapture, type CapturePacket } from '../../src/pcap/reader.js';
+import { CaptureParser, decodeCapture, readCapture, readCaptureBatches, type CapturePacket } from '../../src/pcap/reader.js';
 import { encodePcap, PcapWriter } from '../../src/pcap/writer.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'pcap');
@@ -205,6 +205,27 @@ async function readChunked(file: Uint8Array, size: number) {
 
 describe('damage', () => {
   const files: [string, Uint8Array][] = [['pcap', encodePcap(PACKETS, { linkType: 1 })], ['pcapng', twoSections()]];
+
+  it.each(files)('%s: readCaptureBatches gives the same packets a chunk at a time, then the same error', async (_, file) => {
+    const whole = decodeCapture(file);
+    const batches: CapturePacket[][] = [];
+    for await (const b of readCaptureBatches((async function* () { yield* chunks(file, 7); })())) batches.push(b);
+    expect(batches.flat()).toEqual(whole);
+    expect(batches.every((b) => b.length > 0)).toBe(true);
+    const cut = file.subarray(0, file.length - 3);
+    const got: CapturePacket[] = [];
+    const error = await (async () => {
+      try {
+        for await (const b of readCaptureBatches(cut)) got.push(...b);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(PcapError);
+    expect(got).toEqual(whole.slice(0, got.length));
+    expect(got.length).toBe(whole.length - 1);
+  });
 
   it.each(files)('%s: any chunking gives the same packets', async (_, file) => {
     const whole = decodeCapture(file);
