@@ -22,9 +22,11 @@ export { disassemble, disassembleInsn, type DisassembleOptions } from './isa/dis
 
 // Execution: the contract both engines implement, and the reference interpreter
 export {
-  STACK_FRAME_SIZE, MAX_CALL_DEPTH, STACK_SIZE, RESERVED_LOW, UnwindSignal, frameTop,
+  STACK_FRAME_SIZE, MAX_CALL_DEPTH, STACK_SIZE, RESERVED_LOW, UnwindSignal, frameTop, withWasmHelper, wasmHelperOf,
   type Region, type HelperFn, type HelperTable, type HelperEnv, type ExecRequest, type Executable,
+  type WasmHelper, type WasmHelperShape, type WasmArgCheck,
 } from './exec.js';
+export type { PacketContext, PacketEngine, PacketBinding } from './packet.js';
 export { Interpreter } from './interp/interpreter.js';
 
 // Runtime: memory, engines, loading and running programs

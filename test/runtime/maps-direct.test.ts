@@ -5,6 +5,7 @@
  * The map semantics themselves are tested on both engines by maps-programs.test.ts.
  */
 
+import wabt from 'wabt';
 import { describe, expect, it } from 'vitest';
 import { translate } from '../../codegen/compile.js';
 import { ExecutionError } from '../../src/errors.js';
@@ -121,6 +122,30 @@ describe('map helpers in WebAssembly', () => {
     const own = await rt.load(program, { engine: 'jit', helpers });
     expect(Number(own.run(key(1)).r0)).toBe(0xff);
     expect((own.executable as unknown as { stats: { inlinedLookups: number } }).stats.inlinedLookups).toBe(0);
+  });
+
+  it('a host helper written in WebAssembly is called directly by compiled code; the interpreter calls its JS form', async () => {
+    const w = await wabt();
+    const wat = '(module (func (export "capped_add") (param i64 i64) (result i64) (select (i64.const 1000) (i64.add (local.get 0) (local.get 1)) (i64.gt_u (i64.add (local.get 0) (local.get 1)) (i64.const 1000)))))';
+    const mod = w.parseWat('capped_add.wat', wat);
+    const { buffer } = mod.toBinary({});
+    mod.destroy();
+    const wasmFn = new WebAssembly.Instance(new WebAssembly.Module(buffer)).exports.capped_add as (a: bigint, b: bigint) => bigint;
+    let jsCalls = 0;
+    const capped = withWasmHelper((a, b) => {
+      jsCalls++;
+      return a + b > 1000n ? 1000n : a + b;
+    }, { fn: wasmFn, params: 2, checks: [] });
+    const rt = new Runtime();
+    const helpers = new Map(rt.helpers);
+    helpers.set(0x1000, capped);
+    const program = assemble('mov %r1, 600\nmov %r2, %r1\ncall 4096\nmov %r6, %r0\nmov %r1, 7\nmov %r2, 8\ncall 4096\nadd %r0, %r6\nexit');
+    const jit = await rt.load(program, { engine: 'jit', helpers });
+    expect(jit.run().r0).toBe(1015n);
+    expect(jsCalls).toBe(0);
+    const interp = await rt.load(program, { engine: 'interp', helpers });
+    expect(interp.run().r0).toBe(1015n);
+    expect(jsCalls).toBe(2);
   });
 
   it('withWasmHelper refuses checks it cannot make', () => {
