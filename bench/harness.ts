@@ -32,6 +32,8 @@ import { Runtime, type LoadedProgram } from '../runtime/runtime.js';
 export interface BenchOptions {
   /** Helpers the program calls. */
   readonly helpers?: HelperTable;
+  /** `LoadOptions.budget` of the loaded programs. Default: the runtime's (a budget when termination is not known). */
+  readonly budget?: number | 'none';
   /** Minimum warm-up time per engine, in ms. Default 300. */
   readonly warmupMs?: number;
   /** Minimum warm-up runs per engine. Default 50. */
@@ -71,7 +73,7 @@ const now = (): bigint => process.hrtime.bigint();
 export async function benchProgram(program: Program, input: Uint8Array, engines: readonly EngineName[], options: BenchOptions = {}): Promise<BenchResult> {
   if (engines.length === 0) throw new Error('benchProgram: no engines');
   const loaded: LoadedProgram[] = [];
-  for (const engine of engines) loaded.push(await new Runtime().load(program, { engine, helpers: options.helpers }));
+  for (const engine of engines) loaded.push(await new Runtime().load(program, { engine, helpers: options.helpers, ...(options.budget !== undefined ? { budget: options.budget } : {}) }));
 
   // 1. Same answer everywhere.
   const first = loaded[0].run(input);

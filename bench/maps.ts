@@ -104,7 +104,8 @@ export function createLookupMap(rt: Runtime, w: LookupWorkload): KeyValueMap<Buf
 
 /** Assembles bench/programs/NAME.s and loads it on `engine` with `maps` as its map_idx 0, 1, ... */
 export async function loadMapProgram(rt: Runtime, name: string, engine: EngineName, maps: readonly AnyMap[]): Promise<LoadedProgram> {
-  return rt.load(assemble(programSource(name)), { engine, maps });
+  // Trusted programs that end: no budget counting (LoadOptions.budget), as in the native twin.
+  return rt.load(assemble(programSource(name)), { engine, maps, budget: 'none' });
 }
 
 /** The ring buffer the fill program writes to. */

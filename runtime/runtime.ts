@@ -93,8 +93,10 @@ export interface RuntimeAttachment {
 }
 
 /**
- * The budget a verified program whose loops are not all proven to terminate runs with when its run gives none
- * (taken back-edges plus local calls, see `ExecRequest.budget`).
+ * The budget a program whose termination is not known runs with when its run gives none (taken back-edges plus
+ * local calls, see `ExecRequest.budget`): a verified program whose loops are not all proven to terminate, or an
+ * unverified one with a backward jump. About a million loop iterations, milliseconds of work; a program that
+ * needs more says so with a budget of its own (or `budget: 'none'`).
  */
 export const UNPROVEN_LOOP_BUDGET = 1 << 20;
 
@@ -117,6 +119,13 @@ export interface LoadOptions {
    * Throws `VerifierError` on rejection. Default: no verification.
    */
   readonly verify?: 'strict' | 'permissive' | LoadVerifyOptions;
+  /**
+   * The budget of every run that sets none (taken back-edges plus local calls, `ExecRequest.budget`), so that
+   * no program can hang the host. Default: none for a program that ends by construction (no backward jump: its
+   * calls are bounded by the call depth) or that the verifier proved terminating; else
+   * {@link UNPROVEN_LOOP_BUDGET}. `'none'`: no budget at all (a trusted program; a loop may then run forever).
+   */
+  readonly budget?: number | 'none';
   /**
    * The maps the program's `lddw map_idx` / `map_idx_value` refer to (what `createMaps(elf.maps)` returned):
    * the references are resolved after verification. The verifier knows the maps from `verify.maps` when it is
@@ -156,6 +165,18 @@ export interface RunResult {
   readonly mem: Uint8Array;
 }
 
+/** The budget runs of `program` get when they set none (see `LoadOptions.budget`). */
+function defaultBudget(program: Program, verified: VerifiedProgram | undefined, option: number | 'none' | undefined): number | undefined {
+  if (option === 'none') return undefined;
+  if (option !== undefined) {
+    if (!(Number.isSafeInteger(option) && option >= 0)) throw new RangeError(`budget ${option} is not a non-negative integer or 'none'`);
+    return option;
+  }
+  if (verified !== undefined) return verified.terminates ? undefined : UNPROVEN_LOOP_BUDGET;
+  const loops = program.insns.some((i) => (i.kind === 'ja' || i.kind === 'jcond') && i.target <= i.pc);
+  return loops ? UNPROVEN_LOOP_BUDGET : undefined;
+}
+
 /** The map regions of a runtime without maps (one shared list: the packet path asks on every run). */
 const NO_REGIONS: readonly Region[] = Object.freeze([]);
 
@@ -180,6 +201,8 @@ export class LoadedProgram {
     readonly helpers: HelperTable,
     /** What the verifier proved, when the program was loaded with `verify`. */
     readonly verified?: VerifiedProgram,
+    /** The budget of runs that set none (see `LoadOptions.budget`); undefined: none. */
+    readonly defaultBudget?: number,
   ) {}
 
   /**
@@ -249,7 +272,8 @@ export class LoadedProgram {
   /** A packet path of its own, with options (budget, read-only packets): see runtime/filter.ts. */
   packetPath(options: PacketOptions = {}): PacketPath {
     if (options.writable === false && this.writableInputOnly) throw new RangeError('this program was verified for a writable input (rawWritable): it cannot run on read-only packets');
-    return new PacketPath(this.runtime, this.executable, this.helpers, options);
+    const budget = options.budget ?? this.defaultBudget;
+    return new PacketPath(this.runtime, this.executable, this.helpers, budget === undefined ? options : { ...options, budget });
   }
 
   /**
@@ -281,7 +305,7 @@ export class LoadedProgram {
           regions,
           args,
           helpers: prog.helpers,
-          budget: options.budget ?? (prog.verified?.terminates === false ? UNPROVEN_LOOP_BUDGET : undefined),
+          budget: options.budget ?? prog.defaultBudget,
           packet: len > 0 ? { start: ptr, length: len } : undefined,
         });
         const next = state.pending;
@@ -391,7 +415,7 @@ export class Runtime {
       ...(options.compiled ? { compiled: options.compiled } : {}),
       ...(options.packetContext ? { packetContext: options.packetContext } : {}),
     });
-    return new LoadedProgram(this, program, engine, executable, helpers, verified);
+    return new LoadedProgram(this, program, engine, executable, helpers, verified, defaultBudget(program, verified, options.budget));
   }
 
   /**

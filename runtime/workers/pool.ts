@@ -162,10 +162,9 @@ export class WorkerPool {
     let compiled: CompiledJit | undefined;
     if (engine === 'jit') {
       const local = await this.runtime.load(program, { engine, ...verify });
-      // What a worker runs: the packet path (no budget) and, for programs that tail-call, the general path, which
-      // sets a budget when the verifier could not prove termination.
-      const variants: Variant[] = [{ budget: false, regionChecks: 'slots' }];
-      if (local.verified?.terminates === false) variants.push({ budget: true, regionChecks: 'slots' });
+      // What a worker runs: the packet path and, for programs that tail-call, the general path, both with the
+      // program's default budget when it has one (termination not known: LoadOptions.budget).
+      const variants: Variant[] = [{ budget: local.defaultBudget !== undefined, regionChecks: 'slots' }];
       compiled = (local.executable as JitExecutable).compiled(variants);
     }
     const m = { type: 'load' as const, insns: program.insns, engine, ...verify, ...(compiled ? { compiled } : {}) };

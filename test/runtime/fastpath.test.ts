@@ -13,7 +13,7 @@ import type { Program } from '../../src/isa/program.js';
 import { ENGINES, type EngineName } from '../../runtime/engines.js';
 import { BatchExecutionError, type PacketOptions, type PacketPath } from '../../runtime/filter.js';
 import { relocateMaps } from '../../runtime/maps/relocate.js';
-import { Runtime, type LoadedProgram } from '../../runtime/runtime.js';
+import { Runtime, UNPROVEN_LOOP_BUDGET, type LoadedProgram } from '../../runtime/runtime.js';
 import { HELPER_IDS, HELPER_NESTED, buildProgram, recipeArb, terminatesByConstruction } from '../diff/gen.js';
 import { diffHelpers } from '../diff/helpers.js';
 
@@ -137,6 +137,28 @@ describe('runPacket and runBatch', () => {
     expect(() => rw.run(bytes(1, 2), { writable: false })).toThrow(/verified for a writable input/);
     expect(() => rw.packetPath({ writable: false })).toThrow(/verified for a writable input/);
     expect(faultOfRun(() => ro.run(bytes(1, 2), { writable: false }))).toBe('read_only');
+  });
+
+  it('a loop nothing proved to end runs with a default budget: it cannot hang the host', async () => {
+    const forever = assemble('mov r0, 0\nloop:\nadd r0, 1\nja loop\nexit');
+    const counted = assemble('mov r0, 0\nmov r1, 5000000\nloop:\nadd r0, 1\nsub r1, 1\njne r1, 0, loop\nexit');
+    for (const engine of ENGINES) {
+      const rt = new Runtime();
+      const lp = await rt.load(forever, { engine });
+      expect(lp.defaultBudget).toBe(UNPROVEN_LOOP_BUDGET);
+      expect(faultOfRun(() => lp.run(bytes(1)))).toBe('budget_exceeded');
+      expect(faultOfRun(() => lp.runPacket(bytes(1)))).toBe('budget_exceeded');
+      expect(faultOfRun(() => lp.runBatch([bytes(1)]))).toBe('budget_exceeded');
+      // A loop longer than the default budget: its own budget, or none for a trusted program.
+      const long = await rt.load(counted, { engine });
+      expect(faultOfRun(() => long.runPacket(bytes(1)))).toBe('budget_exceeded');
+      expect((await rt.load(counted, { engine, budget: 6_000_000 })).runPacket(bytes(1))).toBe(5_000_000);
+      expect((await rt.load(counted, { engine, budget: 'none' })).run(bytes(1)).r0).toBe(5_000_000n);
+      // No backward jump, or termination proven: no budget.
+      expect((await rt.load(assemble('mov r0, 1\nexit'), { engine })).defaultBudget).toBeUndefined();
+      expect((await rt.load(counted, { engine, verify: 'permissive' })).defaultBudget).toBeUndefined();
+      await expect(rt.load(counted, { engine, budget: -1 })).rejects.toThrow(/budget -1/);
+    }
   });
 
   it('faults name the pc, and for a batch the packet; earlier packets ran', async () => {
