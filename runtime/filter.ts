@@ -164,21 +164,21 @@ export class PacketPath {
 
   /**
    * Runs the program once on `packet` (copied into linear memory) and returns r0's low 32 bits, unsigned. r3 =
-   * `wireLength`, the packet's length on the wire (a capture's original length), when given; else 0.
+   * `wireLength`, the packet's length on the wire (a capture's original length, a u32), when given; else 0.
    *
-   * @throws ExecutionError when the program faults (naming the pc).
+   * @throws ExecutionError when the program faults (naming the pc); RangeError for a wire length that is no u32.
    */
   run(packet: Uint8Array, wireLength = 0): number {
     const n = packet.length;
     // The common case inline (this is most of the cost of a call besides the copy and the run); the rest apart.
     // An unshared memory's buffer is detached (length 0) when the memory grows.
-    if (this.busy || n > this.dataCap || this.u8.length === 0 || this.regionsChanged()) return this.runSlow(packet, wireLength);
+    if (this.busy || n > this.dataCap || this.u8.length === 0 || this.regionsChanged() || wireLength >>> 0 !== wireLength) return this.runSlow(packet, wireLength);
     this.u8.set(packet, this.data);
     this.lastLength = n;
     this.lastCount = 0;
     this.busy = true;
     try {
-      return this.engine.runOne(n, wireLength >>> 0);
+      return this.engine.runOne(n, wireLength);
     } finally {
       this.busy = false;
     }
@@ -186,6 +186,7 @@ export class PacketPath {
 
   /** {@link run} when the path is busy (a nested run), the packet does not fit, or the memory or regions changed. */
   private runSlow(packet: Uint8Array, wireLength: number): number {
+    if (wireLength >>> 0 !== wireLength) throw new RangeError(`wire length ${wireLength} is not a u32`);
     if (this.busy) return this.inner().run(packet, wireLength);
     if (packet.length > this.dataCap) {
       this.allocData(packet.length);
@@ -279,7 +280,13 @@ export class PacketPath {
     const wire = this.wire >>> 2;
     if (wireLengths === undefined) u32.fill(0, wire, wire + count);
     else if (wireLengths instanceof Uint32Array) u32.set(wireLengths.subarray(0, count), wire);
-    else for (let i = 0; i < count; i++) u32[wire + i] = wireLengths[i];
+    else {
+      for (let i = 0; i < count; i++) {
+        const w = wireLengths[i];
+        if (!(Number.isInteger(w) && w >= 0 && w <= 0xffff_ffff)) throw new RangeError(`wireLengths[${i}] (${w}) is not a u32`);
+        u32[wire + i] = w;
+      }
+    }
     this.busy = true;
     try {
       this.engine.runBatch(count);

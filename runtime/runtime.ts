@@ -224,7 +224,10 @@ export class LoadedProgram {
    * Throws `ExecutionError` when the program faults.
    */
   runPacket(packet: Uint8Array, wireLength?: number): number {
-    if (this.takesTailCalls()) return Number(this.run(packet, { collectMem: false, extraArgs: [BigInt((wireLength ?? 0) >>> 0)] }).r0 & 0xffff_ffffn);
+    if (this.takesTailCalls()) {
+      if (wireLength !== undefined && wireLength >>> 0 !== wireLength) throw new RangeError(`wire length ${wireLength} is not a u32`);
+      return Number(this.run(packet, { collectMem: false, extraArgs: [BigInt(wireLength ?? 0)] }).r0 & 0xffff_ffffn);
+    }
     return (this.packets ??= this.packetPath()).run(packet, wireLength);
   }
 

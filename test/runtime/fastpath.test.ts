@@ -113,6 +113,8 @@ describe('runPacket and runBatch', () => {
       const lp = await new Runtime().load(program, { engine, verify: 'strict' });
       expect(lp.runPacket(bytes(1, 2))).toBe(2);
       expect(lp.runPacket(bytes(1, 2), 1514)).toBe(1514002);
+      expect(() => lp.runPacket(bytes(1, 2), -1)).toThrow(/wire length -1 is not a u32/);
+      expect(() => lp.runPacket(bytes(1, 2), 2 ** 32)).toThrow(RangeError);
       const data = bytes(1, 2, 3, 4, 5, 6);
       expect([...lp.runBatch({ data, offsets: [0, 2, 6], wireLengths: [60, 9000] })]).toEqual([60002, 9000004]);
       expect([...lp.runBatch({ data, offsets: new Uint32Array([0, 2, 6]), wireLengths: new Uint32Array([7, 8]) })]).toEqual([7002, 8004]);
@@ -120,6 +122,8 @@ describe('runPacket and runBatch', () => {
       expect([...lp.runBatch({ data, offsets: [0, 2, 6] })]).toEqual([2, 4]);
       expect([...lp.runBatch([bytes(1), bytes()])]).toEqual([1, 0]);
       expect(() => lp.runBatch({ data, offsets: [0, 2, 6], wireLengths: [1] })).toThrow(/wireLengths has 1 entries, the batch has 2/);
+      expect(() => lp.runBatch({ data, offsets: [0, 2, 6], wireLengths: [1, -1] })).toThrow(/wireLengths\[1\] \(-1\) is not a u32/);
+      expect(() => lp.runBatch({ data, offsets: [0, 2, 6], wireLengths: [1.5, 2] })).toThrow(RangeError);
     }
   });
 
