@@ -259,11 +259,14 @@ export class LoadedProgram {
         return b.data.subarray(b.offsets[i], b.offsets[i + 1]);
       });
     const wire = Array.isArray(packets) ? undefined : (packets as Exclude<PacketBatch, readonly Uint8Array[]>).wireLengths;
+    if (wire !== undefined && wire.length < list.length) throw new RangeError(`wireLengths has ${wire.length} entries, the batch has ${list.length} packets`);
     const result = out ?? new Uint32Array(list.length);
     if (result.length < list.length) throw new RangeError(`out has room for ${result.length} results, the batch has ${list.length} packets`);
     for (let i = 0; i < list.length; i++) {
       try {
-        result[i] = Number(this.run(list[i], { collectMem: false, extraArgs: [BigInt((wire?.[i] ?? 0) >>> 0)] }).r0 & 0xffff_ffffn);
+        const w = wire?.[i] ?? 0;
+        if (w >>> 0 !== w) throw new RangeError(`wireLengths[${i}] (${w}) is not a u32`);
+        result[i] = Number(this.run(list[i], { collectMem: false, extraArgs: [BigInt(w)] }).r0 & 0xffff_ffffn);
       } catch (e) {
         if (e instanceof ExecutionError) throw new BatchExecutionError(i, e);
         throw e;
