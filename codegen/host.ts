@@ -6,9 +6,12 @@
  * Faults are Wasm traps: the generated code records what, where and at which address in exported globals, then
  * executes `unreachable` (frame.ts, `TRAPS`); the trap unwinds to `run`, which turns it into the
  * `ExecutionError`, so the caller never sees a raw trap. A trap with no record is a bug (`InternalError`).
- * Errors thrown by imports (helpers, the region search) unwind the same way. `UnwindSignal` (from a helper) and
- * the packet abort end the run with their r0. Each nesting level (a helper that runs this same program again)
- * gets its own instance, since the per-run state lives in the instance's globals.
+ * Errors thrown by imports (helpers, the region search) unwind the same way. A run that must end early with an
+ * r0 (a helper that unwinds, `HelperEnv.unwind`; a packet load out of bounds) does not trap: the import sets the
+ * instance's `stop` flag and the code returns r0 through every frame (frame.ts, `G.stop`); an `UnwindSignal`
+ * that reaches `run` anyway (a module without the flag) ends the run the same way. Each nesting level (a helper
+ * that runs this same program again) gets its own instance, since the per-run state lives in the instance's
+ * globals.
  *
  * Not here: building the module (translate.ts), the lowering (lower-*.ts), the packet path's layout
  * (runtime/filter.ts).
@@ -440,7 +443,7 @@ class JitPacketEngine implements PacketEngine {
         this.batch(first, count);
         return;
       } catch (e) {
-        // An unwind or a packet abort ends only this packet's run: record its r0 and go on with the next.
+        // An unwind that reached here as an exception ends only this packet's run: record its r0 and go on.
         const i = this.pos.value as number;
         this.position = i;
         const r0 = Number(BigInt.asUintN(32, afterThrow(e, this.traps, this.req)));

@@ -28,7 +28,7 @@
  * its own gets {@link LoopPacketEngine}, which clears the whole stack before each run.
  *
  * Every engine uses the same layout, so they give the same results (the differential tests of
- * test/runtime/fastpath.test.ts compare them); the interpreter runs the packets one by one from JS.
+ * test/runtime/fastpath.test.ts and test/runtime/interp-packet.test.ts compare them).
  *
  * Not here: the JIT's entries (codegen/translate.ts, `buildPacketEntries`) and its engine (codegen/host.ts,
  * `JitPacketEngine`); the general path (runtime.ts).
