@@ -27,12 +27,11 @@ import type { VerifiedProgram } from '../src/verifier/verify.js';
 import type { Program } from '../src/isa/program.js';
 import type { EngineName } from './engines.js';
 import type { AnyMap, ProgArray } from './maps/map.js';
-import { LoadedProgram, Runtime, UNPROVEN_LOOP_BUDGET, mapSpecOf } from './runtime.js';
+import { LoadedProgram, Runtime, mapSpecOf, runChain } from './runtime.js';
 import type { MapDefinition } from './maps/registry.js';
 import { assemble } from '../src/isa/asm.js';
 import { decode } from '../src/isa/decode.js';
 import { parseProgramBytes } from '../src/cli/input.js';
-import type { TailCallState } from './tailcall.js';
 import { BatchExecutionError, type PacketBatch, type PacketPath } from './filter.js';
 import { MAP_HELPER } from './maps/abi.js';
 
@@ -55,8 +54,11 @@ export interface LoadObjectOptions {
    * structurally valid and checks the rest at run time) or `off` (every access checked at run time).
    */
   readonly verify?: 'strict' | 'permissive' | 'off';
-  /** Execution budget of each run (taken backward jumps plus local calls). Default: none when the verifier proved termination, else 2^20. */
-  readonly budget?: number;
+  /**
+   * Execution budget of each run (taken backward jumps plus local calls). Default (`Runtime.load`'s): none when
+   * the verifier proved termination or the program has no backward jump, else 2^20; `'none'`: no budget.
+   */
+  readonly budget?: number | 'none';
   /** Extra helpers (by id) on top of the runtime's standard ones; a host helper replaces a standard one with its id. */
   readonly helpers?: HelperTable;
   /** Runtime to create the maps and load the programs in (share one to share memory). Default: a new one. */
@@ -141,7 +143,6 @@ export class BpfProgram {
     readonly elf: ElfProgram,
     /** The program as loaded on the runtime (map references resolved); also what tail calls run. */
     readonly loaded: LoadedProgram,
-    private readonly budgetOption: number | undefined,
   ) {
     this.type = programTypeOfSection(elf.section);
     this.layout = contextLayout(this.type);
@@ -215,31 +216,14 @@ export class BpfProgram {
     const nested = this.running;
     const stackBase = nested ? rt.acquireStack() : this.stack;
     this.running = true;
-    // Tail calls (tailcall.ts): the helper leaves the callee in `state.pending` and unwinds the caller; this
-    // loop runs the callee on the same context with a fresh frame, so a chain never deepens any stack.
-    const state: TailCallState<LoadedProgram> = { count: 0, pending: undefined };
-    const outer = rt.enterTailCalls(state);
+    // Tail calls: runChain runs the callees on the same context, each with a fresh frame.
     try {
-      let prog = this.loaded;
-      for (;;) {
-        if (nested || prog.verified?.mode !== 'strict' || prog !== this.loaded) mem.fill(0, stackBase, stackBase + STACK_SIZE);
-        const r0 = prog.executable.run({
-          memory: rt.memory,
-          stackBase,
-          regions: this.regions!,
-          args,
-          helpers: prog.helpers,
-          budget: this.budgetOption ?? (prog.verified?.terminates === false || prog.verified === undefined ? UNPROVEN_LOOP_BUDGET : undefined),
-          packet: { start: data, length: packet.length },
-        });
-        const next = state.pending;
-        if (next === undefined) return Number(r0 & 0xffffffffn);
-        state.pending = undefined;
-        prog = next.program;
-        args = [next.ctx, args[1] ?? 0n];
-      }
+      const r0 = runChain(this.loaded, { stackBase, regions: this.regions!, args, packet: { start: data, length: packet.length } }, (prog) => ({
+        budget: prog.defaultBudget,
+        clearStack: nested || prog.verified?.mode !== 'strict' || prog !== this.loaded,
+      }));
+      return Number(r0 & 0xffffffffn);
     } finally {
-      rt.leaveTailCalls(outer);
       if (nested) rt.releaseStack(stackBase);
       else this.running = false;
     }
@@ -324,8 +308,7 @@ export class BpfProgram {
 
   private makePath(): PacketPath | null {
     if (this.program.insns.some((i) => i.kind === 'call' && i.target.kind === 'helper' && i.target.id === MAP_HELPER.tail_call)) return null;
-    const v = this.loaded.verified;
-    const budget = this.budgetOption ?? (v?.terminates === false || v === undefined ? UNPROVEN_LOOP_BUDGET : undefined);
+    const budget = this.loaded.defaultBudget;
     const budgetOption = budget !== undefined ? { budget } : {};
     // Raw programs: the packet path's own convention (r1 = the packet, r2 = its length, r3 = its wire length).
     if (this.layout === undefined) return this.loaded.packetPath(budgetOption);
@@ -511,6 +494,7 @@ export async function loadObject(source: Uint8Array | string | ProgramCode, opti
         engine,
         helpers,
         maps,
+        ...(options.budget !== undefined ? { budget: options.budget } : {}),
         ...(packetContext ? { packetContext } : {}),
         verify: mode === 'off' ? undefined : { mode, type, maps: elf.maps, lineInfo: p.lineInfo },
       });
@@ -520,7 +504,7 @@ export async function loadObject(source: Uint8Array | string | ProgramCode, opti
       }
       throw e;
     }
-    programs.set(p.name, new BpfProgram({ runtime }, p, loaded, options.budget));
+    programs.set(p.name, new BpfProgram({ runtime }, p, loaded));
   }
   elf.maps.forEach((spec, i) => {
     for (const init of spec.initialValues ?? []) {

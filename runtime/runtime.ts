@@ -25,7 +25,7 @@
  */
 
 import { ExecutionError, InvalidProgramError } from '../src/errors.js';
-import { RESERVED_LOW, STACK_SIZE, wasmHelperOf, withWasmHelper, type Executable, type HelperFn, type HelperTable, type Region } from '../src/exec.js';
+import { RESERVED_LOW, STACK_SIZE, wasmHelperOf, withWasmHelper, type ExecRequest, type Executable, type HelperFn, type HelperTable, type Region } from '../src/exec.js';
 import type { HelperProto } from '../src/verifier/helpers.js';
 import type { Program } from '../src/isa/program.js';
 import { BPF_F, BPF_MAP_TYPE, type MapSpec } from '../src/elf/maps.js';
@@ -165,6 +165,46 @@ export interface RunResult {
   readonly mem: Uint8Array;
 }
 
+/** What a run of a tail-call chain shares between its programs (see {@link runChain}). */
+export interface ChainRequest {
+  readonly stackBase: number;
+  readonly regions: readonly Region[];
+  /** r1.. of the first program; each callee gets r1 = the context its caller passed, the rest as they are. */
+  readonly args: readonly bigint[];
+  readonly packet: ExecRequest['packet'];
+}
+
+/**
+ * Runs `first`, then the programs its tail calls name, on one stack, regions and packet: the tail-call helper
+ * (tailcall.ts) leaves the callee in the run's `pending` and ends its caller; this loop runs the callee with r1 =
+ * the context the caller passed and a fresh frame, so a chain never deepens the JS or WebAssembly stack.
+ * `each(prog)` gives each program's budget and whether to zero the stack before it. Returns the last r0.
+ * The driver of `LoadedProgram.run` and of `BpfProgram.run` (object.ts).
+ */
+export function runChain(first: LoadedProgram, req: ChainRequest, each: (prog: LoadedProgram) => { budget: number | undefined; clearStack: boolean }): bigint {
+  const rt = first.runtime;
+  const state: TailCallState<LoadedProgram> = { count: 0, pending: undefined };
+  const outer = rt.enterTailCalls(state);
+  try {
+    const args = [...req.args];
+    let prog = first;
+    for (;;) {
+      const { budget, clearStack } = each(prog);
+      if (clearStack) new Uint8Array(rt.memory.buffer, req.stackBase, STACK_SIZE).fill(0);
+      const r0 = prog.executable.run({
+        memory: rt.memory, stackBase: req.stackBase, regions: req.regions, args, helpers: prog.helpers, budget, packet: req.packet,
+      });
+      const next = state.pending;
+      if (next === undefined) return r0;
+      state.pending = undefined;
+      prog = next.program;
+      args[0] = next.ctx;
+    }
+  } finally {
+    rt.leaveTailCalls(outer);
+  }
+}
+
 /** The budget runs of `program` get when they set none (see `LoadOptions.budget`). */
 function defaultBudget(program: Program, verified: VerifiedProgram | undefined, option: number | 'none' | undefined): number | undefined {
   if (option === 'none') return undefined;
@@ -295,35 +335,15 @@ export class LoadedProgram {
     const regions: Region[] = len > 0 ? [{ start: ptr, end: ptr + len, writable: options.writable ?? true, name: 'input' }] : [];
     regions.push(...rt.mapRegions());
     const stackBase = rt.acquireStack();
-    // Tail calls (tailcall.ts): a trampoline. The helper leaves the callee in `state.pending` and unwinds the
-    // caller; this loop runs the callee with r1 = ctx and a fresh frame, so a chain never deepens the stack.
-    const state: TailCallState<LoadedProgram> = { count: 0, pending: undefined };
-    const outer = rt.enterTailCalls(state);
     try {
       const args = [BigInt(ptr), BigInt(len), ...(options.extraArgs ?? [])];
-      let prog: LoadedProgram = this;
-      let r0: bigint;
-      for (;;) {
-        new Uint8Array(rt.memory.buffer, stackBase, STACK_SIZE).fill(0);
-        r0 = prog.executable.run({
-          memory: rt.memory,
-          stackBase,
-          regions,
-          args,
-          helpers: prog.helpers,
-          budget: options.budget ?? prog.defaultBudget,
-          packet: len > 0 ? { start: ptr, length: len } : undefined,
-        });
-        const next = state.pending;
-        if (next === undefined) break;
-        state.pending = undefined;
-        prog = next.program;
-        args[0] = next.ctx;
-      }
+      const r0 = runChain(this, { stackBase, regions, args, packet: len > 0 ? { start: ptr, length: len } : undefined }, (prog) => ({
+        budget: options.budget ?? prog.defaultBudget,
+        clearStack: true,
+      }));
       const mem = len > 0 && options.collectMem !== false ? new Uint8Array(rt.memory.buffer, ptr, len).slice() : new Uint8Array(0);
       return { r0, mem };
     } finally {
-      rt.leaveTailCalls(outer);
       rt.releaseStack(stackBase);
     }
   }
