@@ -18,6 +18,7 @@ import type { VerifierErrorCode } from '../../src/errors.js';
 import { BPF_F, BPF_MAP_TYPE, type MapSpec } from '../../src/elf/maps.js';
 import type { ProgramType } from '../../src/verifier/context.js';
 import type { HelperProto } from '../../src/verifier/helpers.js';
+import { readFileSync } from 'node:fs';
 
 const spec = (name: string, type: number, keySize: number, valueSize: number, maxEntries: number, extra: Partial<MapSpec> = {}): MapSpec => ({
   name, type, keySize, valueSize, maxEntries, flags: 0, pinning: 0, frozen: false, section: '.maps', ...extra,
@@ -65,33 +66,7 @@ const XDP = 'ldxw %r2, [%r1+0]\nldxw %r3, [%r1+4]\n';
 const LOOKUP = (m: number): string => `mov %r1, 0\nstxw [%r10-4], %r1\nmov %r2, %r10\nadd %r2, -4\nlddw map_idx %r1, ${m}\ncall 1\n`;
 
 /** bench/programs/bubble_sort.s: the inner loop's accesses at 6, 7, 9, 10; after the loops, 16 and 19. */
-const BUBBLE = `mov %r3, %r2
-rsh %r3, 2
-outer:
-jle %r3, 1, done
-mov %r4, %r1
-mov %r5, %r3
-sub %r5, 1
-inner:
-ldxw %r6, [%r4+0]
-ldxw %r7, [%r4+4]
-jle %r6, %r7, ordered
-stxw [%r4+0], %r7
-stxw [%r4+4], %r6
-ordered:
-add %r4, 4
-sub %r5, 1
-jne %r5, 0, inner
-sub %r3, 1
-ja outer
-done:
-ldxw %r0, [%r1+0]
-mov %r6, %r1
-add %r6, %r2
-ldxw %r7, [%r6-4]
-lsh %r7, 32
-or %r0, %r7
-exit`;
+const BUBBLE = readFileSync(new URL('../../bench/programs/bubble_sort.s', import.meta.url), 'utf8');
 
 /** r4 walks the input in 4-byte steps while r3 counts the words left (len >> 2); `access` at pc 5 reads at r4. */
 const COUNTED = (access: string): string =>
