@@ -133,7 +133,7 @@ function lowerArrayLookup(ctx: FnContext, pc: number, a: ArrayLayout): Expr {
  * proved the call's arguments (`proven`); a size the helper's size function gives as negative (a bad map handle)
  * checks nothing, and the helper then fails without touching memory.
  *
- *     (global.set $dirty (i32.const 1))
+ *     [(global.set $dirty (i32.const 1))]                                    ;; when a check writes
  *     (local.set $tmp (i64.extend_i32_s (call $whelper_1_key_size $r1)))        ;; each check
  *     (local.set $addr $r2)
  *     (if (i64.gt_s $tmp (i64.const 0)) (then <checkRange (lower-mem.ts)>))
@@ -141,7 +141,9 @@ function lowerArrayLookup(ctx: FnContext, pc: number, a: ArrayLayout): Expr {
  */
 function lowerWasmHelperCall(ctx: FnContext, pc: number, id: number, wasm: WasmHelperShape): Expr {
   const b = ctx.b;
-  const out: Expr[] = [ctx.markDirty()];
+  // A WebAssembly helper writes only its map's storage and the buffers its checks name (runtime/maps/abi.ts):
+  // the stack is dirty for the packet path only when one of them may be written.
+  const out: Expr[] = wasm.checks.some((c) => c.write) ? [ctx.markDirty()] : [];
   if (!ctx.options.proven(pc)) {
     for (const c of wasm.checks) {
       const size = wasmSizeImport(id, c.size);

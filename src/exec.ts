@@ -87,7 +87,9 @@ export interface WasmHelperShape {
  * A helper that is also a WebAssembly function (`(i64 × params) -> i64`, r0 = its result), which compiled code
  * may import and call without leaving WebAssembly: the map helpers (runtime/maps/helpers.ts), exported by the
  * map module. Engines that call helpers through JS keep calling the {@link HelperFn} it is attached to, which
- * must do the same checks and return the same result.
+ * must do the same checks and return the same result. The function may write the execution's memory only
+ * through the pointers its `write` checks name (engines rely on it: a call without one leaves the stack as it
+ * was).
  */
 export interface WasmHelper extends WasmHelperShape {
   readonly fn: (...args: bigint[]) => bigint;

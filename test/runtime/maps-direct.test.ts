@@ -148,6 +148,24 @@ describe('map helpers in WebAssembly', () => {
     expect(jsCalls).toBe(2);
   });
 
+  it('on the packet path, a helper that writes the stack (pop) leaves it dirty: the next run still starts from zeros', async () => {
+    const rt = new Runtime();
+    const q = rt.createMap({ type: 'queue', valueSize: 8, maxEntries: 8 }).typed('u64');
+    // First byte 1: pop into [r10-16] through r2 (no store the compiler sees); else: return [r10-16] unwritten.
+    const src = ['ldxb %r3, [%r1+0]', 'jne %r3, 1, +7', 'lddw map_idx %r1, 0', 'mov %r2, %r10', 'add %r2, -16', 'call 88', 'mov %r0, 0', 'exit',
+      'ldxdw %r0, [%r10-16]', 'exit'].join('\n');
+    for (const engine of ['jit', 'interp'] as const) {
+      for (let i = 0; i < 3; i++) q.push(0x1234n);
+      // Verified: the call's pointer is proven, so no inline check marks the stack dirty on its way.
+      const p = await rt.load(assemble(src), { engine, verify: 'permissive', maps: [q] });
+      expect(p.verified!.provenCalls.has(6)).toBe(true);
+      expect([...p.runBatch([Uint8Array.of(1), Uint8Array.of(0), Uint8Array.of(1), Uint8Array.of(0)])]).toEqual([0, 0, 0, 0]);
+      expect(p.runPacket(Uint8Array.of(1))).toBe(0);
+      expect(p.runPacket(Uint8Array.of(0))).toBe(0);
+      expect([...q.drain()]).toEqual([]);
+    }
+  });
+
   it('withWasmHelper refuses checks it cannot make', () => {
     const rt = new Runtime();
     const w = wasmHelperOf(rt.maps.helpers.get(MAP_HELPER.map_lookup_elem))!;
