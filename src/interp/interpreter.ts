@@ -38,8 +38,8 @@
 
 import { ExecutionError, InternalError } from '../errors.js';
 import {
-  STACK_SIZE, UnwindSignal, frameTop, describeValue, validateRequest,
-  type ExecRequest, type Executable, type HelperEnv, type HelperTable, type Region,
+  STACK_SIZE, UnwindSignal, frameTop, describeValue, validateRequest, wasmHelperOf,
+  type ExecRequest, type Executable, type HelperEnv, type HelperFn, type HelperTable, type Region,
 } from '../exec.js';
 import type { AluOp } from '../isa/insn.js';
 import type { Program } from '../isa/program.js';
@@ -257,8 +257,6 @@ export class Interpreter implements Executable {
           M[Layout.Pc] += 4;
           break;
         case Exit.Helper:
-          // A helper may write anything the run can reach, the stack included.
-          M[Layout.StoreLow] = 0;
           if (this.callHelper(src, M)) return;
           // A helper may have grown the memory, detaching the old buffer: re-derive the views.
           if (memory.buffer !== u8.buffer) {
@@ -444,6 +442,9 @@ export class Interpreter implements Executable {
     }
     const fn = src.helpers.get(id);
     if (fn === undefined) throw new ExecutionError('unknown_helper', `call to unknown helper ${id}`, slot);
+    // A helper may write anything the run can reach, the stack included; one with a WebAssembly form writes only
+    // through the pointers of its write checks (src/exec.ts, `WasmHelper`).
+    if (mayWrite(fn)) M[Layout.StoreLow] = 0;
     let v: bigint;
     try {
       const env: HelperEnv = new CallEnv(src.memory, slot, src);
@@ -465,6 +466,18 @@ export class Interpreter implements Executable {
     M[1] = hiHalf(v);
     return false;
   }
+}
+
+/** Whether a helper may write the execution's memory (see `callHelper`), by helper, once. */
+const WRITES = new WeakMap<HelperFn, boolean>();
+
+function mayWrite(fn: HelperFn): boolean {
+  let w = WRITES.get(fn);
+  if (w === undefined) {
+    const form = wasmHelperOf(fn);
+    WRITES.set(fn, (w = form === undefined || form.checks.some((c) => c.write)));
+  }
+  return w;
 }
 
 /** The machine whose code is in the arena, and the number of runs in progress (nested runs count). */
