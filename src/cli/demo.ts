@@ -124,7 +124,7 @@ async function runPass(engine: EngineName, batched: boolean, path: string, frame
   const per = Math.ceil(frames.length / steps);
   // Warm-up on a copy of the first frames against an empty map, so the timed pass runs optimized code.
   const warm = Math.min(frames.length, 20_000);
-  if (batched) for (let r = 0; r < 3; r++) for (let i = 0; i < warm; i += BATCH) prog.runBatch(frames.slice(i, Math.min(warm, i + BATCH)));
+  if (batched) for (let r = 0; r < 20; r++) for (let i = 0; i < warm; i += BATCH) prog.runBatch(frames.slice(i, Math.min(warm, i + BATCH)));
   else for (let i = 0; i < warm; i++) prog.run(frames[i]);
   let ns = 0;
   for (let s = 0; s < steps; s++) {
