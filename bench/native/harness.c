@@ -11,27 +11,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "timing.h"
 
 uint64_t bench_run(uint8_t *mem, uint64_t len);
 
-#define BATCHES 15
+/* One run on a fresh copy of the input. */
+struct copy_run {
+  uint8_t *work;
+  const uint8_t *input;
+  uint64_t len;
+};
 
-static double now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
-}
-
-static int compare(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static uint64_t once(uint8_t *work, const uint8_t *input, uint64_t len) {
-  memcpy(work, input, len);
-  __asm__ volatile("" : : "r"(work) : "memory"); /* the copy is not known to the compiler any more */
-  return bench_run(work, len);
+static uint64_t once(void *p) {
+  const struct copy_run *c = p;
+  memcpy(c->work, c->input, c->len);
+  __asm__ volatile("" : : "r"(c->work) : "memory"); /* the copy is not known to the compiler any more */
+  return bench_run(c->work, c->len);
 }
 
 int main(int argc, char **argv) {
@@ -47,27 +43,11 @@ int main(int argc, char **argv) {
   static uint8_t input[1 << 20];
   uint64_t len = fread(input, 1, sizeof input, f);
   fclose(f);
-  uint8_t *work = malloc(len ? len : 1);
-  volatile uint64_t sink = 0;
-
-  uint64_t result = once(work, input, len);
-  long runs = 0;
-  double t0 = now_ns(), elapsed = 0;
-  while (runs < 10 || elapsed < 2e8) {
-    sink += once(work, input, len);
-    runs++;
-    elapsed = now_ns() - t0;
-  }
-  long n = (long)(20e6 * runs / elapsed);
-  if (n < 1) n = 1;
+  struct copy_run c = {malloc(len ? len : 1), input, len};
+  uint64_t result = once(&c);
   double samples[BATCHES];
-  for (int b = 0; b < BATCHES; b++) {
-    double t = now_ns();
-    for (long i = 0; i < n; i++) sink += once(work, input, len);
-    samples[b] = (now_ns() - t) / (double)n;
-  }
-  qsort(samples, BATCHES, sizeof samples[0], compare);
+  long n = time_runs(once, &c, samples);
   printf("%llu %.3f %ld\n", (unsigned long long)result, samples[BATCHES / 2], n * BATCHES);
-  free(work);
+  free(c.work);
   return 0;
 }

@@ -10,8 +10,7 @@
  *   n_lookups x { key_size bytes of key }               the keys one run looks up, in order
  * The map is created with BPF_F_ZERO_SEED, as the JavaScript side creates its map, so both hash alike.
  * A run, as the eBPF program's: copy the lookup keys into the work buffer (runPacket copies its input), then
- * sum the u64 value of every key found. Timing as harness.c: one run for the result, a warm-up of at least
- * 200 ms, a batch size lasting about 20 ms, 15 timed batches. Prints "<sum> <median ns per run> <timed runs>
+ * sum the u64 value of every key found. Timing as harness.c (timing.h), after one run for the result. Prints "<sum> <median ns per run> <timed runs>
  * <fastest batch, ns per run>".
  *
  * Not here: the map code (runtime/maps/c), the shims it needs natively (maps_shim.h).
@@ -20,27 +19,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "maps_shim.h"
+#include "timing.h"
 
-#define BATCHES 15
 #define T_HASH 1
 #define F_ZERO_SEED (1u << 6)
 #define META_BYTES (16u << 20)
 #define VALUE_BYTES (8u << 20)
 #define RO_BYTES (64u << 10)
-
-static double now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
-}
-
-static int compare(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
 
 static uint32_t rd32(const uint8_t *p) {
   uint32_t v;
@@ -55,7 +42,8 @@ struct bench {
   uint8_t *work;       /* the run's copy of them (below 4 GiB: the module takes 32-bit addresses) */
 };
 
-static uint64_t run(const struct bench *b) {
+static uint64_t run(void *p) {
+  const struct bench *b = p;
   uint32_t ks = b->key_size, n = b->n_lookups;
   memcpy(b->work, b->keys, (size_t)ks * n);
   __asm__ volatile("" : : "r"(b->work) : "memory"); /* the copy is not known to the compiler any more */
@@ -121,29 +109,13 @@ int main(int argc, char **argv) {
   }
   struct bench b = {setup(in + 16, ks, max_entries, n_entries), ks, n_lookups, in + 16 + (size_t)n_entries * (ks + 8), 0};
   b.work = maps_low_alloc((size_t)ks * n_lookups);
-  volatile uint64_t sink = 0;
-
   uint64_t result = run(&b);
   if (argc > 2 && strcmp(argv[2], "--once") == 0) {
     printf("%llu\n", (unsigned long long)result);
     return 0;
   }
-  long runs = 0;
-  double t0 = now_ns(), elapsed = 0;
-  while (runs < 10 || elapsed < 2e8) {
-    sink += run(&b);
-    runs++;
-    elapsed = now_ns() - t0;
-  }
-  long n = (long)(20e6 * runs / elapsed);
-  if (n < 1) n = 1;
   double samples[BATCHES];
-  for (int i = 0; i < BATCHES; i++) {
-    double t = now_ns();
-    for (long j = 0; j < n; j++) sink += run(&b);
-    samples[i] = (now_ns() - t) / (double)n;
-  }
-  qsort(samples, BATCHES, sizeof samples[0], compare);
+  long n = time_runs(run, &b, samples);
   printf("%llu %.3f %ld %.3f\n", (unsigned long long)result, samples[BATCHES / 2], n * BATCHES, samples[0]);
   return 0;
 }
