@@ -19,7 +19,7 @@
 
 import { ExecutionError, InternalError } from '../src/errors.js';
 import {
-  MAX_CALL_DEPTH, STACK_SIZE, UnwindSignal, describeValue, validateRequest, type ExecRequest, type Executable, type HelperFn, type HelperTable, type Region,
+  MAX_CALL_DEPTH, STACK_SIZE, UnwindSignal, describeValue, locateAccess, validateRequest, type ExecRequest, type Executable, type HelperFn, type HelperTable, type Region,
   type WasmHelper,
 } from '../src/exec.js';
 import { ACCESS_SIZES, BIND_SLOTS_AT, F, G, REGION_SLOTS, TRAPS, helperImport, slotParams, wasmHelperImport, wasmSizeImport, type RegionChecks } from './frame.js';
@@ -140,28 +140,15 @@ function callHelper(req: ExecRequest, f: HelperFn | undefined, id: bigint | numb
   return BigInt.asIntN(64, r);
 }
 
-/** Addresses from here up are no linear-memory address (and are exact as numbers below it). */
-const ADDRESS_LIMIT = 2n ** 52n;
-
 /**
  * The full region check behind `mem_slow`: returns when `[addr, addr + size)` lies in the stack or a region
  * (a writable one for stores), else throws `read_only` (it lies in read-only regions only) or `out_of_bounds`.
  */
 function checkAccess(req: ExecRequest, addr: bigint, size: number, write: boolean, pc: number): void {
+  const where = locateAccess(req, addr, size, write);
+  if (where === true) return;
   const a = BigInt.asUintN(64, addr);
-  let readOnly: Region | undefined;
-  if (a < ADDRESS_LIMIT) {
-    const lo = Number(a);
-    const hi = lo + size;
-    if (lo >= req.stackBase && hi <= req.stackBase + STACK_SIZE) return;
-    for (const r of req.regions) {
-      if (lo >= r.start && hi <= r.end) {
-        if (!write || r.writable) return;
-        readOnly ??= r;
-      }
-    }
-  }
-  if (readOnly !== undefined) throw new ExecutionError('read_only', `store of ${size} bytes at ${hex(a)} to read-only ${readOnly.name}`, pc);
+  if (where !== undefined) throw new ExecutionError('read_only', `store of ${size} bytes at ${hex(a)} to read-only ${where.name}`, pc);
   throw new ExecutionError('out_of_bounds', `out-of-bounds ${write ? 'store' : 'load'} of ${size} bytes at ${hex(a)}`, pc);
 }
 

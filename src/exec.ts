@@ -180,6 +180,31 @@ export interface Executable {
   run(req: ExecRequest): bigint;
 }
 
+/** Addresses from here up are no linear-memory address (and are exact as numbers below it). */
+const ADDRESS_LIMIT = 2n ** 52n;
+
+/**
+ * Where an access of `size` bytes at `addr` (a register's value, any u64) falls for the execution `req`: `true`
+ * when it lies wholly in the stack or in one region (a writable one for a `write`), the read-only region it lies
+ * in when only read-only ones hold it (a write), else `undefined` (outside). The hosts' full region checks
+ * (the JIT's slow path, the map helpers' pointer checks) phrase their faults from it.
+ */
+export function locateAccess(req: ExecRequest, addr: bigint, size: number, write: boolean): true | Region | undefined {
+  const a = BigInt.asUintN(64, addr);
+  if (a >= ADDRESS_LIMIT) return undefined;
+  const lo = Number(a);
+  const hi = lo + size;
+  if (lo >= req.stackBase && hi <= req.stackBase + STACK_SIZE) return true;
+  let readOnly: Region | undefined;
+  for (const r of req.regions) {
+    if (lo >= r.start && hi <= r.end) {
+      if (!write || r.writable) return true;
+      readOnly ??= r;
+    }
+  }
+  return readOnly;
+}
+
 /**
  * Rejects a malformed request the same way in both engines (an `InternalError`: the host is at fault, not the
  * program): the stack, every region and the packet must lie inside the `size` bytes of memory, and the budget

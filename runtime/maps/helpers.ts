@@ -15,7 +15,7 @@
 import { BPF_MAP_TYPE } from '../../src/elf/maps.js';
 import { ExecutionError } from '../../src/errors.js';
 import {
-  STACK_SIZE, withWasmHelper, type ExecRequest, type HelperEnv, type HelperFn, type HelperTable, type WasmArgCheck,
+  locateAccess, withWasmHelper, type ExecRequest, type HelperEnv, type HelperFn, type HelperTable, type WasmArgCheck,
 } from '../../src/exec.js';
 import { MAP_HELPER, type MapExports } from './abi.js';
 
@@ -30,29 +30,16 @@ function request(env: HelperEnv, id: number): ExecRequest {
   return req;
 }
 
-/** Addresses from here up are no linear-memory address (and are exact as numbers below it). */
-const ADDRESS_LIMIT = 2n ** 52n;
-
 /**
  * Faults unless `[addr, addr + size)` lies in the execution's stack or in one of its regions (a writable one
  * for `write`). Size 0 checks nothing.
  */
 export function checkPointer(req: ExecRequest, addr: bigint, size: number, write: boolean, pc: number, what: string): void {
   if (size <= 0) return;
+  const where = locateAccess(req, addr, size, write);
+  if (where === true) return;
   const a = u64(addr);
-  if (a < ADDRESS_LIMIT) {
-    const lo = Number(a);
-    const hi = lo + size;
-    if (lo >= req.stackBase && hi <= req.stackBase + STACK_SIZE) return;
-    let readOnly = false;
-    for (const r of req.regions) {
-      if (lo >= r.start && hi <= r.end) {
-        if (!write || r.writable) return;
-        readOnly = true;
-      }
-    }
-    if (readOnly) throw new ExecutionError('read_only', `${what}: ${size}-byte write to read-only memory at 0x${a.toString(16)}`, pc);
-  }
+  if (where !== undefined) throw new ExecutionError('read_only', `${what}: ${size}-byte write to read-only memory at 0x${a.toString(16)}`, pc);
   throw new ExecutionError('out_of_bounds', `${what}: ${size}-byte ${write ? 'write' : 'read'} at 0x${a.toString(16)} is outside the stack and regions`, pc);
 }
 
