@@ -299,7 +299,7 @@ export class JitExecutable implements Executable {
   }
 
   packetEngine(budget: boolean): PacketEngine {
-    return new JitPacketEngine(this.memory, this.module({ budget, regionChecks: 'slots' }), this.source, this.source.packetContext !== undefined);
+    return new JitPacketEngine(this.memory, this.module({ budget, regionChecks: 'slots' }), this.source);
   }
 
   private instance(budget: boolean, checks: RegionChecks, depth: number): JitInstance {
@@ -364,7 +364,11 @@ class JitPacketEngine implements PacketEngine {
   /** The last request built for the imports, and the packet it describes. */
   private cached: { start: number; length: number; wire: number; req: ExecRequest } | undefined;
 
-  constructor(private readonly memory: WebAssembly.Memory, module: WebAssembly.Module, source: JitModules, private readonly contextMode: boolean) {
+  /** The context the entries were compiled for (context mode), if any: a binding must bring the same one. */
+  private readonly context: PacketContext | undefined;
+
+  constructor(private readonly memory: WebAssembly.Memory, module: WebAssembly.Module, source: JitModules) {
+    this.context = source.packetContext;
     // The imports only read the request on their slow paths (helpers): built then, from the binding.
     const engine = this;
     const state: HostState = {
@@ -388,8 +392,8 @@ class JitPacketEngine implements PacketEngine {
     if (loads.length > REGION_SLOTS - 1 || writable.length > REGION_SLOTS - 1) {
       throw new RangeError(`the packet path takes at most ${REGION_SLOTS - 1} regions besides the packet, got ${loads.length} (${writable.length} writable)`);
     }
-    if ((binding.context !== undefined) !== this.contextMode) {
-      throw new InternalError(`packet path bound ${binding.context ? 'with' : 'without'} a context, compiled ${this.contextMode ? 'with' : 'without'} one`);
+    if (binding.context?.layout !== this.context) {
+      throw new InternalError(`packet path bound ${binding.context ? 'with' : 'without'} a context, compiled ${this.context ? 'with another one' : 'without one'}`);
     }
     const size = this.memory.buffer.byteLength;
     for (const r of regions) {

@@ -78,6 +78,12 @@ export interface PathContext {
   readonly regions: readonly { readonly start: number; readonly end: number; readonly writable: boolean; readonly name: string }[];
 }
 
+/** `w` when it is a u32 (a wire length, r3), else a RangeError naming it (`wireLengths[index]` in a batch). */
+export function checkWireLength(w: number, index?: number): number {
+  if (w >>> 0 !== w) throw new RangeError(index === undefined ? `wire length ${w} is not a u32` : `wireLengths[${index}] (${w}) is not a u32`);
+  return w;
+}
+
 /** A fault in a batch: the `ExecutionError` of the run that faulted, naming its packet. */
 export class BatchExecutionError extends ExecutionError {
   /** Index of the faulting packet in the batch; the packets before it ran to completion. */
@@ -186,7 +192,7 @@ export class PacketPath {
 
   /** {@link run} when the path is busy (a nested run), the packet does not fit, or the memory or regions changed. */
   private runSlow(packet: Uint8Array, wireLength: number): number {
-    if (wireLength >>> 0 !== wireLength) throw new RangeError(`wire length ${wireLength} is not a u32`);
+    checkWireLength(wireLength);
     if (this.busy) return this.inner().run(packet, wireLength);
     if (packet.length > this.dataCap) {
       this.allocData(packet.length);
@@ -282,9 +288,7 @@ export class PacketPath {
     else if (wireLengths instanceof Uint32Array) u32.set(wireLengths.subarray(0, count), wire);
     else {
       for (let i = 0; i < count; i++) {
-        const w = wireLengths[i];
-        if (!(Number.isInteger(w) && w >= 0 && w <= 0xffff_ffff)) throw new RangeError(`wireLengths[${i}] (${w}) is not a u32`);
-        u32[wire + i] = w;
+        u32[wire + i] = checkWireLength(wireLengths[i], i);
       }
     }
     this.busy = true;

@@ -148,7 +148,7 @@ export class BpfProgram {
     this.layout = contextLayout(this.type);
     this.ctxSpans = this.layout ? contextSpans(this.layout) : [];
     this.strict = loaded.verified?.mode === 'strict';
-    this.packetContextFor = this.layout ? packetContextOf(this.layout, this.strict) : undefined;
+    this.packetContextFor = pathContext(this.layout, this.strict);
   }
 
   private readonly packetContextFor: PacketContext | undefined;
@@ -319,7 +319,7 @@ export class BpfProgram {
     return this.loaded.packetPath({ ...budgetOption, writable: this.layout.packetWritable, context: { layout: pc, regions: pathRegions(this.layout, this.strict) } });
   }
 
-  /** The context the packet path sets up for this program's type, if it can (see {@link packetContextOf}). */
+  /** The context the packet path sets up for this program's type, if it can (see `pathContext`). */
   get packetContext(): PacketContext | undefined {
     return this.packetContextFor;
   }
@@ -327,7 +327,7 @@ export class BpfProgram {
   /** A fresh context of the general path: all zero, the per-packet fields, then the static ones. */
   private writeContext(dv: DataView, ctx: number, data: number, packet: Uint8Array, meta: PacketMeta): void {
     const layout = this.layout!;
-    fillPacketContext(dv, ctx, packetContextOf(layout, false, true)!, data, packet.length);
+    fillPacketContext(dv, ctx, packetContextOf(layout), data, packet.length);
     this.writeStatic(dv, ctx, meta);
     if (meta.protocol !== undefined && layout.struct === '__sk_buff') {
       dv.setUint16(ctx + 16, meta.protocol, false); // protocol: network byte order
@@ -365,14 +365,21 @@ function batchList(packets: PacketBatch): readonly Uint8Array[] {
 /**
  * What the packet path sets up in a context of this layout for each packet (src/packet.ts, `PacketContext`):
  * `data` and `data_meta` (no metadata area: it is empty) = the packet, `data_end` = its end, `len` = its length,
- * `protocol` = its EtherType; the writable fields restored. Undefined for a layout the path cannot serve for a
- * program verified as `strict` says (see {@link pathRegions}), unless `any`.
+ * `protocol` = its EtherType; the writable fields restored. Also what the general path sets up per packet.
  */
-export function packetContextOf(layout: ContextLayout, strict: boolean, any = false): PacketContext | undefined {
-  if (!any && pathRegions(layout, strict).filter((r) => r.writable).length > MAX_CONTEXT_STORE_REGIONS) return undefined;
+export function packetContextOf(layout: ContextLayout): PacketContext {
   let c = CONTEXTS.get(layout);
   if (c === undefined) CONTEXTS.set(layout, (c = makePacketContext(layout)));
   return c;
+}
+
+/**
+ * The packet context of this layout when the packet path can serve it for a program verified as `strict` says
+ * (its store regions fit the JIT's slots: see {@link pathRegions}), else undefined (the general path).
+ */
+function pathContext(layout: ContextLayout | undefined, strict: boolean): PacketContext | undefined {
+  if (layout === undefined || pathRegions(layout, strict).filter((r) => r.writable).length > MAX_CONTEXT_STORE_REGIONS) return undefined;
+  return packetContextOf(layout);
 }
 
 /** One {@link PacketContext} per layout: a program compiled for it is recognised by identity. */
@@ -489,7 +496,7 @@ export async function loadObject(source: Uint8Array | string | ProgramCode, opti
     try {
       // Runtime.load verifies before resolving map references: the verifier reads them to know the maps.
       const layout = contextLayout(type);
-      const packetContext = layout ? packetContextOf(layout, mode === 'strict') : undefined;
+      const packetContext = pathContext(layout, mode === 'strict');
       loaded = await runtime.load(p.program, {
         engine,
         helpers,

@@ -35,7 +35,7 @@ import type { PacketContext } from '../src/packet.js';
 import type { ArrayLayout } from '../codegen/frame.js';
 import { prepareEngine, type EngineName } from './engines.js';
 import { relocateMaps } from './maps/relocate.js';
-import { BatchExecutionError, PacketPath, type PacketBatch, type PacketOptions } from './filter.js';
+import { BatchExecutionError, PacketPath, checkWireLength, type PacketBatch, type PacketOptions } from './filter.js';
 import { MapRegistry, type CreateAllOptions, type MapAreaOptions, type MapDefinition, type MapFor, type SharedMaps } from './maps/registry.js';
 import type { AnyMap, KeyValueMap, ProgArray } from './maps/map.js';
 import { HANDLE_TAG, MAP_HELPER } from './maps/abi.js';
@@ -265,8 +265,8 @@ export class LoadedProgram {
    */
   runPacket(packet: Uint8Array, wireLength?: number): number {
     if (this.takesTailCalls()) {
-      if (wireLength !== undefined && wireLength >>> 0 !== wireLength) throw new RangeError(`wire length ${wireLength} is not a u32`);
-      return Number(this.run(packet, { collectMem: false, extraArgs: [BigInt(wireLength ?? 0)] }).r0 & 0xffff_ffffn);
+      const wire = checkWireLength(wireLength ?? 0);
+      return Number(this.run(packet, { collectMem: false, extraArgs: [BigInt(wire)] }).r0 & 0xffff_ffffn);
     }
     return (this.packets ??= this.packetPath()).run(packet, wireLength);
   }
@@ -304,8 +304,7 @@ export class LoadedProgram {
     if (result.length < list.length) throw new RangeError(`out has room for ${result.length} results, the batch has ${list.length} packets`);
     for (let i = 0; i < list.length; i++) {
       try {
-        const w = wire?.[i] ?? 0;
-        if (w >>> 0 !== w) throw new RangeError(`wireLengths[${i}] (${w}) is not a u32`);
+        const w = checkWireLength(wire?.[i] ?? 0, i);
         result[i] = Number(this.run(list[i], { collectMem: false, extraArgs: [BigInt(w)] }).r0 & 0xffff_ffffn);
       } catch (e) {
         if (e instanceof ExecutionError) throw new BatchExecutionError(i, e);
