@@ -78,6 +78,13 @@ export interface PathContext {
   readonly regions: readonly { readonly start: number; readonly end: number; readonly writable: boolean; readonly name: string }[];
 }
 
+/** The packets of a batch as a list (views into `data` for the `{data, offsets}` form), for paths that run them one by one. */
+export function batchList(packets: PacketBatch): readonly Uint8Array[] {
+  if (Array.isArray(packets)) return packets as readonly Uint8Array[];
+  const { data, offsets } = packets as Exclude<PacketBatch, readonly Uint8Array[]>;
+  return Array.from({ length: Math.max(offsets.length - 1, 0) }, (_, i) => data.subarray(offsets[i], offsets[i + 1]));
+}
+
 /** `w` when it is a u32 (a wire length, r3), else a RangeError naming it (`wireLengths[index]` in a batch). */
 export function checkWireLength(w: number, index?: number): number {
   if (w >>> 0 !== w) throw new RangeError(index === undefined ? `wire length ${w} is not a u32` : `wireLengths[${index}] (${w}) is not a u32`);

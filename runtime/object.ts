@@ -32,7 +32,7 @@ import type { MapDefinition } from './maps/registry.js';
 import { assemble } from '../src/isa/asm.js';
 import { decode } from '../src/isa/decode.js';
 import { parseProgramBytes } from '../src/cli/input.js';
-import { BatchExecutionError, type PacketBatch, type PacketPath } from './filter.js';
+import { BatchExecutionError, batchList, type PacketBatch, type PacketPath } from './filter.js';
 import { MAP_HELPER } from './maps/abi.js';
 
 /** XDP actions (Linux `enum xdp_action`). */
@@ -353,13 +353,6 @@ export class BpfProgram {
 function sameMeta(a: PacketMeta, b: PacketMeta): boolean {
   return a.ingressIfindex === b.ingressIfindex && a.rxQueueIndex === b.rxQueueIndex && a.protocol === b.protocol
     && a.remoteIp4 === b.remoteIp4 && a.remotePort === b.remotePort;
-}
-
-/** The packets of a batch as a list (views into `data` for the `{data, offsets}` form). */
-function batchList(packets: PacketBatch): readonly Uint8Array[] {
-  if (Array.isArray(packets)) return packets as readonly Uint8Array[];
-  const { data, offsets } = packets as Exclude<PacketBatch, readonly Uint8Array[]>;
-  return Array.from({ length: Math.max(offsets.length - 1, 0) }, (_, i) => data.subarray(offsets[i], offsets[i + 1]));
 }
 
 /**

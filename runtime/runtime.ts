@@ -35,7 +35,7 @@ import type { PacketContext } from '../src/packet.js';
 import type { ArrayLayout } from '../codegen/frame.js';
 import { prepareEngine, type EngineName } from './engines.js';
 import { relocateMaps } from './maps/relocate.js';
-import { BatchExecutionError, PacketPath, checkWireLength, type PacketBatch, type PacketOptions } from './filter.js';
+import { BatchExecutionError, PacketPath, batchList, checkWireLength, type PacketBatch, type PacketOptions } from './filter.js';
 import { MapRegistry, type CreateAllOptions, type MapAreaOptions, type MapDefinition, type MapFor, type SharedMaps } from './maps/registry.js';
 import type { AnyMap, KeyValueMap, ProgArray } from './maps/map.js';
 import { HANDLE_TAG, MAP_HELPER } from './maps/abi.js';
@@ -293,11 +293,7 @@ export class LoadedProgram {
   }
 
   private runBatchWithTailCalls(packets: PacketBatch, out?: Uint32Array): Uint32Array {
-    const list = Array.isArray(packets) ? (packets as readonly Uint8Array[])
-      : Array.from({ length: (packets as Exclude<PacketBatch, readonly Uint8Array[]>).offsets.length - 1 }, (_, i) => {
-        const b = packets as Exclude<PacketBatch, readonly Uint8Array[]>;
-        return b.data.subarray(b.offsets[i], b.offsets[i + 1]);
-      });
+    const list = batchList(packets);
     const wire = Array.isArray(packets) ? undefined : (packets as Exclude<PacketBatch, readonly Uint8Array[]>).wireLengths;
     if (wire !== undefined && wire.length < list.length) throw new RangeError(`wireLengths has ${wire.length} entries, the batch has ${list.length} packets`);
     const result = out ?? new Uint32Array(list.length);
