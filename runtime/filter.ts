@@ -135,6 +135,8 @@ export class PacketPath {
   private offsets = 0;
   private results = 0;
   private wire = 0;
+  /** Entries of the wire table that may be non-zero (batches without wire lengths must read 0 there). */
+  private wireHigh = 0;
   private tableCap = 0;
   private u8: Uint8Array = new Uint8Array(0);
   private u32: Uint32Array = new Uint32Array(0);
@@ -289,15 +291,18 @@ export class PacketPath {
       if (offsets instanceof Uint32Array) u32.set(offsets.subarray(0, count + 1), table);
       else for (let i = 0; i <= count; i++) u32[table + i] = offsets[i];
     }
-    // r3 of each packet: its wire length (u32; 0 without one).
+    // r3 of each packet: its wire length (u32; 0 without one: the table is zeroed only after a batch that had them).
     const wire = this.wire >>> 2;
-    if (wireLengths === undefined) u32.fill(0, wire, wire + count);
-    else if (wireLengths instanceof Uint32Array) u32.set(wireLengths.subarray(0, count), wire);
+    if (wireLengths === undefined) {
+      if (this.wireHigh > 0) u32.fill(0, wire, wire + this.wireHigh);
+      this.wireHigh = 0;
+    } else if (wireLengths instanceof Uint32Array) u32.set(wireLengths.subarray(0, count), wire);
     else {
       for (let i = 0; i < count; i++) {
         u32[wire + i] = checkWireLength(wireLengths[i], i);
       }
     }
+    if (wireLengths !== undefined) this.wireHigh = Math.max(this.wireHigh, count);
     this.busy = true;
     try {
       this.engine.runBatch(count);
@@ -370,6 +375,7 @@ export class PacketPath {
     this.offsets = this.runtime.alloc(4 * this.tableCap, 16);
     this.results = this.runtime.alloc(4 * this.tableCap, 16);
     this.wire = this.runtime.alloc(4 * this.tableCap, 16);
+    this.wireHigh = this.tableCap; // fresh memory is not known to be zero
   }
 
   private views(): Uint8Array {
