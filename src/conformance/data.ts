@@ -218,13 +218,20 @@ function repoRoot(): string {
 
 /**
  * The directory holding the suite (`tests/*.data` and `vectors.json`): `$EBPF_CONFORMANCE_DIR` when set, else
- * `shared/conformance` next to the repository (`<repo>/../shared/conformance`). The directory may not exist;
- * the loaders say so.
+ * `shared/conformance` next to the repository (`<repo>/../shared/conformance`) when it exists, else the copy
+ * committed in the repository (`vendor/bpf_conformance`, the same files: a clone anywhere runs the suite). The
+ * directory may not exist; the loaders say so.
  */
 export function conformanceDir(): string {
   const fromEnv = process.env[CONFORMANCE_DIR_ENV];
   if (fromEnv !== undefined && fromEnv !== '') return resolve(fromEnv);
-  return resolve(repoRoot(), '..', 'shared', 'conformance');
+  const shared = resolve(repoRoot(), '..', 'shared', 'conformance');
+  return existsSync(join(shared, 'tests')) ? shared : vendoredConformanceDir();
+}
+
+/** The copy of the suite committed in the repository. */
+export function vendoredConformanceDir(): string {
+  return resolve(repoRoot(), 'vendor', 'bpf_conformance');
 }
 
 function missing(what: string, where: string, dir: string): SuiteMissingError {

@@ -1,13 +1,13 @@
 // The `.data` parser, the suite locator and the conformance helpers, on small inline files (the corpus
 // itself is checked in test/isa/vectors.test.ts and run in conformance.test.ts).
 
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from 'vitest';
 import {
-  CONFORMANCE_DIR_ENV, conformanceDir, loadSuite, loadTests, parseDataFile, SuiteMissingError, testProgram,
+  CONFORMANCE_DIR_ENV, conformanceDir, loadSuite, loadTests, parseDataFile, SuiteMissingError, testProgram, vendoredConformanceDir,
 } from '../../src/conformance/data.js';
 import { CONFORMANCE_HELPERS, UNWIND_HELPER_ID } from '../../src/conformance/helpers.js';
 import { InvalidProgramError } from '../../src/errors.js';
@@ -114,10 +114,24 @@ describe('suite location', () => {
     else process.env[CONFORMANCE_DIR_ENV] = saved;
   });
 
-  test('defaults to shared/conformance next to the repository', () => {
+  test('defaults to shared/conformance next to the repository, else the committed copy', () => {
     delete process.env[CONFORMANCE_DIR_ENV];
     const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-    expect(conformanceDir()).toBe(resolve(repo, '..', 'shared', 'conformance'));
+    const shared = resolve(repo, '..', 'shared', 'conformance');
+    expect(conformanceDir()).toBe(existsSync(join(shared, 'tests')) ? shared : resolve(repo, 'vendor', 'bpf_conformance'));
+    expect(vendoredConformanceDir()).toBe(resolve(repo, 'vendor', 'bpf_conformance'));
+  });
+
+  test('the committed copy is the whole suite, and the same files as shared/conformance where that exists', () => {
+    const vendored = vendoredConformanceDir();
+    const suite = loadSuite(vendored);
+    expect(suite.tests).toHaveLength(313);
+    expect(suite.vectors.size).toBe(313);
+    const shared = resolve(vendored, '..', '..', '..', 'shared', 'conformance');
+    if (!existsSync(join(shared, 'tests'))) return;
+    for (const f of [...readdirSync(join(shared, 'tests')).map((n) => join('tests', n)), 'vectors.json', 'LICENSE.bpf_conformance']) {
+      expect(readFileSync(join(vendored, f)).equals(readFileSync(join(shared, f))), f).toBe(true);
+    }
   });
 
   test('the environment variable overrides it', () => {
