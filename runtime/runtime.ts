@@ -432,7 +432,7 @@ export class Runtime {
     }
     const proven = verified === undefined ? undefined : new Set([...verified.proven, ...verified.provenCalls]);
     const executable = await prepareEngine(engine, resolved, {
-      memory: this.memory, helpers, proven, arrays: this.inlineArrays(resolved, helpers),
+      memory: this.memory, helpers, proven, arrays: engine === 'jit' && !options.compiled ? this.inlineArrays(resolved, helpers) : undefined,
       ...(options.compiled ? { compiled: options.compiled } : {}),
       ...(options.packetContext ? { packetContext: options.packetContext } : {}),
     });
