@@ -167,9 +167,11 @@ export class WorkerPool {
       const variants: Variant[] = [{ budget: local.defaultBudget !== undefined, regionChecks: 'slots' }];
       compiled = (local.executable as JitExecutable).compiled(variants);
     }
-    const m = { type: 'load' as const, insns: program.insns, engine, ...verify, ...(compiled ? { compiled } : {}) };
+    // The index is taken when the load is posted: concurrent loads finish in any order, in any worker.
+    const index = this.programs++;
+    const m = { type: 'load' as const, index, insns: program.insns, engine, ...verify, ...(compiled ? { compiled } : {}) };
     const replies = await Promise.all(this.workers.map((w) => w.request(m)));
-    return new PoolProgram(this, this.programs++, replies.filter((r) => r.translated === true).length);
+    return new PoolProgram(this, index, replies.filter((r) => r.translated === true).length);
   }
 
   /** @internal See {@link PoolProgram.runBatch}. */

@@ -17,7 +17,10 @@ export interface WorkerInit {
 /** Pool → worker. */
 export type ToWorker =
   | {
-    readonly type: 'load'; readonly id: number; readonly insns: readonly Insn[]; readonly engine: EngineName; readonly verify?: 'strict' | 'permissive';
+    readonly type: 'load'; readonly id: number;
+    /** The pool program's index (loads may complete out of order: the index, not the order, names the program). */
+    readonly index: number;
+    readonly insns: readonly Insn[]; readonly engine: EngineName; readonly verify?: 'strict' | 'permissive';
     /** JIT: the modules the pool compiled (instantiated by the worker, not translated again). */
     readonly compiled?: CompiledJit;
   }

@@ -26,7 +26,7 @@ async function handle(m: ToWorker): Promise<boolean | undefined> {
   switch (m.type) {
     case 'load': {
       const program = makeProgram(m.insns);
-      programs.push(await rt.load(program, { engine: m.engine, ...(m.verify ? { verify: m.verify } : {}), ...(m.compiled ? { compiled: m.compiled } : {}) }));
+      programs[m.index] = await rt.load(program, { engine: m.engine, ...(m.verify ? { verify: m.verify } : {}), ...(m.compiled ? { compiled: m.compiled } : {}) });
       return m.engine === 'jit' && (m.compiled === undefined || callbackTargets(program).length > 0);
     }
     case 'batch': {
@@ -37,7 +37,9 @@ async function handle(m: ToWorker): Promise<boolean | undefined> {
       for (let i = 0; i < rel.length; i++) rel[i] = offsets[m.first + i] - base;
       const data = new Uint8Array(m.data, base, offsets[m.end] - base);
       const wireLengths = m.wire ? new Uint32Array(m.wire, 4 * m.first, m.end - m.first) : undefined;
-      programs[m.program].runBatch({ data, offsets: rel, ...(wireLengths ? { wireLengths } : {}) }, new Uint32Array(m.results, 4 * m.first, m.end - m.first));
+      const program = programs[m.program];
+      if (program === undefined) throw new RangeError(`pool program ${m.program} is not loaded in this worker`);
+      program.runBatch({ data, offsets: rel, ...(wireLengths ? { wireLengths } : {}) }, new Uint32Array(m.results, 4 * m.first, m.end - m.first));
       return;
     }
     case 'slot':

@@ -122,6 +122,20 @@ describe.each(ENGINES)('a worker pool on %s', (engine) => {
     }
   });
 
+  it('concurrent loads: each pool program runs its own code in every worker, whatever order the loads finish in', async () => {
+    // Programs of very different sizes so that their loads finish out of order; each returns its own number.
+    const rt = new Runtime({ shared: true, cpus: 3 });
+    const pool = await rt.workers(2, { workerUrl: ENTRY });
+    try {
+      const sources = Array.from({ length: 6 }, (_, k) => [...Array.from({ length: (5 - k) * 400 }, () => 'add %r1, 1'), `mov %r0, ${k + 10}`, 'exit'].join('\n'));
+      const progs = await Promise.all(sources.map((src) => pool.load(assemble(src), { engine })));
+      const packets = Array.from({ length: 8 }, () => new Uint8Array(1));
+      for (const [k, prog] of progs.entries()) expect([...new Set(await prog.runBatch(packets))]).toEqual([k + 10]);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('tail calls and hot swap in workers: slots map to pool programs; counters continue across the swap', async () => {
     const rt = new Runtime({ shared: true, cpus: 3 });
     const jt = rt.createMap({ name: 'jt', type: 'prog_array', keySize: 4, valueSize: 4, maxEntries: 1 });
