@@ -11,7 +11,7 @@
  */
 
 import { InternalError, InvalidProgramError } from '../src/errors.js';
-import { wasmHelperOf, type HelperTable, type WasmHelper } from '../src/exec.js';
+import { wasmHelperOf, writesMemory, type HelperTable, type WasmHelper } from '../src/exec.js';
 import type { Program } from '../src/isa/program.js';
 import { JitExecutable, type CompiledJit, type Variant } from './host.js';
 import { translate, translateSync, type TranslateOptions } from './translate.js';
@@ -44,12 +44,16 @@ export async function compileForRuntime(program: Program, ctx: CompileContext, o
   const shared = typeof SharedArrayBuffer !== 'undefined' && ctx.memory.buffer instanceof SharedArrayBuffer;
   // Helpers with a WebAssembly form (the map helpers) are imported as such: their calls never leave Wasm.
   const wasmHelpers = new Map<number, WasmHelper>();
+  // JS helpers declared to write no memory leave the stack clean (src/exec.ts, `withoutMemoryWrites`).
+  const readOnlyHelpers = new Set<number>();
   for (const insn of program.insns) {
     if (insn.kind !== 'call' || insn.target.kind !== 'helper') continue;
-    const w = wasmHelperOf(ctx.helpers.get(insn.target.id));
+    const f = ctx.helpers.get(insn.target.id);
+    const w = wasmHelperOf(f);
     if (w !== undefined) wasmHelpers.set(insn.target.id, w);
+    else if (!writesMemory(f)) readOnlyHelpers.add(insn.target.id);
   }
-  const topts: TranslateOptions = { validate: false, ...options, shared, wasmHelpers };
+  const topts: TranslateOptions = { validate: false, ...options, shared, wasmHelpers, readOnlyHelpers };
   // The common variant now (no budget; at most REGION_SLOTS regions): translating it also checks the program.
   // V8 compiles it when a run first needs it: a first run with a budget compiles only the budget variant.
   const first: Variant = { budget: false, regionChecks: 'slots' };

@@ -291,6 +291,8 @@ export interface LowerOptions {
   readonly stopFlag: boolean;
   /** Helpers called as imported WebAssembly functions, by id (src/exec.ts, `WasmHelper`); the rest go through JS. */
   readonly wasmHelpers: ReadonlyMap<number, WasmHelperShape>;
+  /** JS helpers that never write memory: no {@link FnContext.markDirty} before their calls. */
+  readonly readOnlyHelpers: ReadonlySet<number>;
   /** Array maps whose lookups are inlined, by handle (translate.ts, `TranslateOptions.arrays`). */
   readonly arrays: ReadonlyMap<bigint, ArrayLayout>;
 }

@@ -19,7 +19,7 @@
 
 import { ExecutionError, InternalError } from '../src/errors.js';
 import {
-  MAX_CALL_DEPTH, STACK_SIZE, UnwindSignal, describeValue, locateAccess, validateRequest, type ExecRequest, type Executable, type HelperFn, type HelperTable, type Region,
+  MAX_CALL_DEPTH, STACK_SIZE, UnwindSignal, describeValue, locateAccess, validateRequest, type ExecRequest, type Executable, type HelperEnv, type HelperFn, type HelperTable, type Region,
   type WasmHelper,
 } from '../src/exec.js';
 import { ACCESS_SIZES, BIND_SLOTS_AT, F, G, REGION_SLOTS, TRAPS, helperImport, slotParams, wasmHelperImport, wasmSizeImport, type RegionChecks } from './frame.js';
@@ -29,6 +29,11 @@ import { packetRequest, type PacketBinding, type PacketContext, type PacketEngin
 /** The request of the run an instance is executing (read by the imports, only on their slow paths). */
 interface HostState {
   readonly req: ExecRequest | undefined;
+  /**
+   * The helper table of the run in progress: what a helper call needs first, known without building the
+   * request (which the packet engine builds only when a helper reads `HelperEnv.request`).
+   */
+  readonly helpers: HelperTable | undefined;
   /** The instance's `stop` global (frame.ts, `G.stop`), once instantiated, when the module has one. */
   stop?: WebAssembly.Global;
   /** `HelperEnv.unwind` for this instance: sets `stop` (defined with it, by {@link bindStop}). */
@@ -112,6 +117,22 @@ function afterThrow(e: unknown, traps: TrapRecord, request: () => ExecRequest): 
 
 const hex = (a: bigint): string => '0x' + a.toString(16);
 
+/** The helper table of the run in progress (see {@link HostState.helpers}). */
+function currentHelpers(state: HostState): HelperTable {
+  const helpers = state.helpers;
+  if (helpers === undefined) throw new InternalError('JIT import called outside a run');
+  return helpers;
+}
+
+/** A helper's {@link HelperEnv}: the request is the run's, built when (and only if) the helper reads it. */
+class CallEnv implements HelperEnv {
+  constructor(readonly memory: WebAssembly.Memory, readonly pc: number, private readonly state: HostState, readonly unwind: ((r0: bigint) => bigint) | undefined) {}
+
+  get request(): ExecRequest | undefined {
+    return this.state.req;
+  }
+}
+
 function current(state: HostState): ExecRequest {
   const req = state.req;
   if (req === undefined) throw new InternalError('JIT import called outside a run');
@@ -123,11 +144,11 @@ function current(state: HostState): ExecRequest {
  * through; anything else a helper throws, or a result that is not a bigint, is `helper_failed` (as in the
  * interpreter).
  */
-function callHelper(req: ExecRequest, f: HelperFn | undefined, id: bigint | number, pc: number, a: readonly bigint[], unwind?: (r0: bigint) => bigint): bigint {
+function callHelper(memory: WebAssembly.Memory, state: HostState, f: HelperFn | undefined, id: bigint | number, pc: number, a: readonly bigint[]): bigint {
   if (f === undefined) throw new ExecutionError('unknown_helper', `call to unknown helper ${id}`, pc);
   let r: unknown;
   try {
-    r = f(BigInt.asUintN(64, a[0]), BigInt.asUintN(64, a[1]), BigInt.asUintN(64, a[2]), BigInt.asUintN(64, a[3]), BigInt.asUintN(64, a[4]), { memory: req.memory, pc, request: req, unwind });
+    r = f(BigInt.asUintN(64, a[0]), BigInt.asUintN(64, a[1]), BigInt.asUintN(64, a[2]), BigInt.asUintN(64, a[3]), BigInt.asUintN(64, a[4]), new CallEnv(memory, pc, state, state.unwind));
     if (typeof r !== 'bigint') throw new TypeError(`returned ${describeValue(r)}, not a bigint`);
   } catch (e) {
     if (e instanceof UnwindSignal) {
@@ -173,12 +194,12 @@ function makeImports(memory: WebAssembly.Memory, source: JitModules, state: Host
       checkAccess(current(state), addr, size, write !== 0, pc);
     },
     [F.callx]: (pc: number, id: bigint, a1: bigint, a2: bigint, a3: bigint, a4: bigint, a5: bigint): bigint => {
-      const req = current(state);
+      const helpers = currentHelpers(state);
       // The register holds the helper id; a value beyond 32 bits names no helper.
       const v = BigInt.asUintN(64, id);
-      const f = v <= 0xffffffffn ? req.helpers.get(Number(v)) : undefined;
+      const f = v <= 0xffffffffn ? helpers.get(Number(v)) : undefined;
       try {
-        return callHelper(req, f, v, pc, [a1, a2, a3, a4, a5], state.unwind);
+        return callHelper(memory, state, f, v, pc, [a1, a2, a3, a4, a5]);
       } catch (e) {
         return unwound(state, e);
       }
@@ -191,9 +212,9 @@ function makeImports(memory: WebAssembly.Memory, source: JitModules, state: Host
   }
   for (const id of source.helperIds) {
     env[helperImport(id)] = (pc: number, a1: bigint, a2: bigint, a3: bigint, a4: bigint, a5: bigint): bigint => {
-      const req = current(state);
+      const helpers = currentHelpers(state);
       try {
-        return callHelper(req, req.helpers.get(id), id, pc, [a1, a2, a3, a4, a5], state.unwind);
+        return callHelper(memory, state, helpers.get(id), id, pc, [a1, a2, a3, a4, a5]);
       } catch (e) {
         return unwound(state, e);
       }
@@ -307,7 +328,12 @@ export class JitExecutable implements Executable {
     let inst = pool[depth];
     if (inst === undefined) {
       const module = this.module({ budget, regionChecks: checks });
-      const state: JitInstance['state'] = { req: undefined };
+      const state: JitInstance['state'] = {
+        req: undefined,
+        get helpers() {
+          return this.req?.helpers;
+        },
+      };
       const wasm = new WebAssembly.Instance(module, makeImports(this.memory, this.source, state));
       bindStop(state, wasm.exports);
       inst = { bind: wasm.exports[F.bind] as BindFn, run: wasm.exports[F.run] as EntryFn, state, traps: trapRecord(wasm.exports), bound: undefined };
@@ -375,6 +401,9 @@ class JitPacketEngine implements PacketEngine {
       get req(): ExecRequest {
         return engine.request();
       },
+      get helpers(): HelperTable | undefined {
+        return engine.binding?.helpers;
+      },
     };
     const ex = new WebAssembly.Instance(module, makeImports(memory, source, state)).exports;
     bindStop(state, ex);
@@ -426,9 +455,9 @@ class JitPacketEngine implements PacketEngine {
     }
   }
 
-  runBatch(count: number): void {
+  runBatch(count: number, from = 0): void {
     this.batchMode = true;
-    let first = 0;
+    let first = from;
     while (first < count) {
       try {
         this.batch(first, count);

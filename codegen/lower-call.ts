@@ -65,8 +65,10 @@ export function lowerCall(ctx: FnContext, insn: CallInsn): Expr {
       }
       const wasm = ctx.options.wasmHelpers.get(t.id);
       if (wasm !== undefined) return lowerWasmHelperCall(ctx, insn.pc, t.id, wasm);
-      // A helper may write anywhere it is given a pointer to, the stack included: mark it dirty.
-      return b.block([ctx.markDirty(), ctx.set(0, b.call(helperImport(t.id), [b.i32.const(insn.pc), ...ARG_REGS.map((r) => ctx.get(r))], 'i64')), stopCheck(ctx)]);
+      // A helper may write anywhere it is given a pointer to, the stack included: mark it dirty (unless it
+      // is declared to write nothing).
+      const call = [ctx.set(0, b.call(helperImport(t.id), [b.i32.const(insn.pc), ...ARG_REGS.map((r) => ctx.get(r))], 'i64')), stopCheck(ctx)];
+      return b.block(ctx.options.readOnlyHelpers.has(t.id) ? call : [ctx.markDirty(), ...call]);
     }
     case 'btf':
       // Kernel functions are not supported; like the interpreter, executing such a call faults (loading does not).

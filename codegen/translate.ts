@@ -86,6 +86,11 @@ export interface TranslateOptions {
    */
   readonly wasmHelpers?: ReadonlyMap<number, WasmHelperShape>;
   /**
+   * JS helpers (by id) that never write the execution's memory (src/exec.ts, `withoutMemoryWrites`): their calls
+   * leave the stack clean for the packet path (frame.ts, `G.dirty`). Default: none (every call may write).
+   */
+  readonly readOnlyHelpers?: ReadonlySet<number>;
+  /**
    * The packet entries' context mode (frame.ts, `PACKET_ENTRIES`): r1 = this context, set up before each run,
    * instead of the packet. Default: none (r1 = the packet, r2 = its length).
    */
@@ -165,6 +170,7 @@ export function translateSync(program: Program, options: TranslateOptions = {}):
     proven: proven === undefined ? () => false : typeof proven === 'function' ? proven : (pc) => proven.has(pc),
     controlFlow: options.controlFlow ?? 'auto',
     wasmHelpers: options.wasmHelpers ?? NO_WASM_HELPERS,
+    readOnlyHelpers: options.readOnlyHelpers ?? NO_IDS,
     arrays: options.arrays ?? NO_ARRAYS,
     stopFlag: program.insns.some((i) => i.kind === 'ldpkt' || i.kind === 'callx'
       || (i.kind === 'call' && i.target.kind === 'helper' && !(options.wasmHelpers?.has(i.target.id) ?? false))),
@@ -299,6 +305,7 @@ function lowerBlock(ctx: FnContext, bb: BasicBlock): Expr | undefined {
 
 const NO_PCS: ReadonlySet<number> = new Set();
 const NO_WASM_HELPERS: ReadonlyMap<number, WasmHelperShape> = new Map();
+const NO_IDS: ReadonlySet<number> = new Set();
 const NO_ARRAYS: ReadonlyMap<bigint, ArrayLayout> = new Map();
 
 /** One instruction; `undefined` for the jumps, which the control-flow strategies turn into edges. */

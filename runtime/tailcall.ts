@@ -7,22 +7,24 @@
  * code every later tail call reaches while the maps keep their contents (hot swap).
  *
  * How a tail call runs, identically on both engines and without growing the JS or Wasm stack (a trampoline
- * returning to the host entry): the helper records the target in the run's {@link TailCallState} and unwinds
- * the caller (`UnwindSignal`); the run's driver (`LoadedProgram.run`) sees the pending target and runs it in
- * the same loop with r1 = ctx, the caller's other entry arguments, and a fresh (zeroed) stack frame. So the
- * callee replaces the caller: nothing after the call runs. As in Linux (MAX_TAIL_CALL_CNT), at most 33 tail
- * calls chain in one run; the 34th, like a call to an empty or out-of-range slot, falls through: the helper
- * returns a negative errno (-ENOENT for a missing program, -E2BIG past the limit) and the caller continues.
+ * returning to the host entry): the helper records the target in the run's {@link TailCallState} and ends the
+ * caller (`HelperEnv.unwind`, or `UnwindSignal` where the engine has no unwind); the run's driver sees the
+ * pending target and runs it in the same loop with r1 = ctx, the caller's other entry arguments, and a fresh
+ * (zeroed) stack frame. So the callee replaces the caller: nothing after the call runs. As in Linux
+ * (MAX_TAIL_CALL_CNT), at most 33 tail calls chain in one run; the 34th, like a call to an empty or
+ * out-of-range slot, falls through: the helper returns a negative errno (-ENOENT for a missing program, -E2BIG
+ * past the limit) and the caller continues.
  *
- * `LoadedProgram.runPacket` / `runBatch` of a program that calls this helper run each packet through the same
- * driver (one `run` a packet: slower than the packet path, which has no driver); a bare `packetPath()` and
- * callbacks (helpers/callbacks.ts) refuse tail calls (`helper_failed`).
+ * Two drivers: `runChain` (runtime.ts) for the general path (`LoadedProgram.run`, `BpfProgram.run` with an
+ * explicit protocol), and the packet path's (filter.ts, `PacketPath.runChained`: each callee on a packet engine
+ * of its own over the same packet and context, about 70 ns a hop on the JIT). Callbacks (helpers/callbacks.ts)
+ * have no driver and refuse tail calls (`helper_failed`).
  *
- * Not here: the PROG_ARRAY map itself (maps/c), the driver loop (runtime.ts `LoadedProgram.run`).
+ * Not here: the PROG_ARRAY map itself (maps/c), the driver loops.
  */
 
 import { ExecutionError } from '../src/errors.js';
-import { UnwindSignal, type HelperFn } from '../src/exec.js';
+import { UnwindSignal, withoutMemoryWrites, type HelperFn } from '../src/exec.js';
 import { ERRNO, type MapExports } from './maps/abi.js';
 
 /** Linux's MAX_TAIL_CALL_CNT: tail calls one run may chain. */
@@ -50,12 +52,13 @@ const neg = (errno: number): bigint => BigInt.asUintN(64, BigInt(-errno));
 
 /** `bpf_tail_call` (12) over `host` (see the file header). */
 export function tailCallHelper<P>(host: TailCallHost<P>): HelperFn {
-  return (ctx, map, index, _4, _5, env) => {
+  // It writes no memory: a chain's programs keep their packet paths' stacks clean (src/exec.ts).
+  return withoutMemoryWrites((ctx, map, index, _4, _5, env) => {
     const st = host.tailState;
     if (st === undefined) {
-      // A packet path (filter.ts) enters the engine directly and has no driver to take the callee: refuse
-      // loudly rather than end the program as if the callee had returned 0. (`runPacket`/`runBatch` of a
-      // program that calls this helper use the driver instead.)
+      // A run without a driver to take the callee (a callback; a packet path that did not see the helper's id
+      // in the program, e.g. through callx): refuse loudly rather than end the program as if the callee had
+      // returned 0.
       throw new ExecutionError('helper_failed', 'bpf_tail_call: this run has no tail-call driver (use LoadedProgram.run)', env.pc);
     }
     const slot = host.mapExports().prog_array_get(map, index & 0xffff_ffffn);
@@ -68,7 +71,7 @@ export function tailCallHelper<P>(host: TailCallHost<P>): HelperFn {
     // The caller ends here: without an exception where the engine can (the JIT), else by unwinding.
     if (env.unwind !== undefined) return env.unwind(0n);
     throw new UnwindSignal(0n);
-  };
+  });
 }
 
 /** Program slots a runtime can number. */

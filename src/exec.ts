@@ -118,6 +118,30 @@ function checkWasmHelper(wasm: WasmHelper): WasmHelper {
   return wasm;
 }
 
+const NO_WRITES = Symbol('ebpf-wasm.noMemoryWrites');
+
+/**
+ * Declares that helper `f` never writes the execution's memory (it may read what its pointer arguments point
+ * at): a call to it then does not count as a write to the stack, which the packet path would otherwise clear
+ * whole before the next run (filter.ts). `bpf_tail_call`, `bpf_ktime_get_ns` and `bpf_trace_printk` are such
+ * helpers. A helper declared so that writes anyway may leave stack bytes a later run of the same path reads.
+ * Returns `f`.
+ */
+export function withoutMemoryWrites(f: HelperFn): HelperFn {
+  return Object.assign(f, { [NO_WRITES]: true });
+}
+
+/**
+ * Whether a call to `f` may write the execution's memory: not when declared with {@link withoutMemoryWrites};
+ * for a helper with a WebAssembly form, only through the pointers its checks mark `write`.
+ */
+export function writesMemory(f: HelperFn | undefined): boolean {
+  if (f === undefined) return true;
+  if ((f as { [NO_WRITES]?: boolean })[NO_WRITES] === true) return false;
+  const form = wasmHelperOf(f);
+  return form === undefined || form.checks.some((c) => c.write);
+}
+
 /** The WebAssembly form of a helper, if it has one. */
 export function wasmHelperOf(f: HelperFn | undefined): WasmHelper | undefined {
   const w = f === undefined ? undefined : (f as { [WASM_HELPER]?: WasmHelper | (() => WasmHelper | undefined) })[WASM_HELPER];

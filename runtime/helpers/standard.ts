@@ -18,7 +18,7 @@
  */
 
 import { uptime } from 'node:os';
-import type { HelperEnv, HelperFn, HelperTable } from '../../src/exec.js';
+import { withoutMemoryWrites, type HelperEnv, type HelperFn, type HelperTable } from '../../src/exec.js';
 import { ERRNO } from '../maps/abi.js';
 import { FormatError, bpfFormat } from './format.js';
 import { checkPointer, readCString, requestOf, view } from './memory.js';
@@ -66,11 +66,12 @@ export function standardHelpers(options: StandardHelperOptions): HelperTable {
   const stringReader = (env: HelperEnv) => (addr: bigint): string | undefined => readCString(env, addr);
 
   const table: [number, HelperFn][] = [
-    [H.ktime_get_ns, () => process.hrtime.bigint()],
-    [H.ktime_get_boot_ns, () => process.hrtime.bigint() + bootOffset],
-    [H.get_prandom_u32, () => BigInt(random())],
-    [H.get_smp_processor_id, () => BigInt(options.cpu())],
-    [H.trace_printk, (fmt, size, a1, a2, a3, env) => {
+    // The helpers that only read memory (or none) say so: their calls leave the stack clean (src/exec.ts).
+    [H.ktime_get_ns, withoutMemoryWrites(() => process.hrtime.bigint())],
+    [H.ktime_get_boot_ns, withoutMemoryWrites(() => process.hrtime.bigint() + bootOffset)],
+    [H.get_prandom_u32, withoutMemoryWrites(() => BigInt(random()))],
+    [H.get_smp_processor_id, withoutMemoryWrites(() => BigInt(options.cpu()))],
+    [H.trace_printk, withoutMemoryWrites((fmt, size, a1, a2, a3, env) => {
       // The format is `size` readable bytes whose last is NUL (Linux: -EINVAL otherwise).
       if (size === 0n || size >= 2n ** 31n) return EINVAL;
       const bytes = view(env, fmt, Number(size), false, 'bpf_trace_printk fmt');
@@ -84,7 +85,7 @@ export function standardHelpers(options: StandardHelperOptions): HelperTable {
       }
       options.trace(text.endsWith('\n') ? text.slice(0, -1) : text);
       return BigInt(text.length);
-    }],
+    })],
     [H.snprintf, (str, strSize, fmt, data, dataLen, env) => {
       if (dataLen % 8n !== 0n || dataLen > BigInt(8 * MAX_SNPRINTF_ARGS) || strSize >= 2n ** 31n) return EINVAL;
       const out = view(env, str, Number(strSize), true, 'bpf_snprintf str');

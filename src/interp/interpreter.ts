@@ -38,7 +38,7 @@
 
 import { ExecutionError, InternalError } from '../errors.js';
 import {
-  STACK_SIZE, UnwindSignal, frameTop, describeValue, validateRequest, wasmHelperOf,
+  STACK_SIZE, UnwindSignal, frameTop, describeValue, validateRequest, writesMemory,
   type ExecRequest, type Executable, type HelperEnv, type HelperFn, type HelperTable, type Region,
 } from '../exec.js';
 import type { AluOp } from '../isa/insn.js';
@@ -447,10 +447,16 @@ export class Interpreter implements Executable {
     if (mayWrite(fn)) M[Layout.StoreLow] = 0;
     let v: bigint;
     try {
-      const env: HelperEnv = new CallEnv(src.memory, slot, src);
+      const env = new CallEnv(src.memory, slot, src);
       const ret: unknown = fn(fromHalves(M[2], M[3]), fromHalves(M[4], M[5]), fromHalves(M[6], M[7]), fromHalves(M[8], M[9]), fromHalves(M[10], M[11]), env);
       if (typeof ret !== 'bigint') throw new TypeError(`returned ${describeValue(ret)}, not a bigint`);
       v = BigInt.asUintN(64, ret);
+      if (env.unwound) {
+        // `return env.unwind(r0)`: the program ends with r0, as with UnwindSignal but without an exception.
+        M[0] = loHalf(v);
+        M[1] = hiHalf(v);
+        return true;
+      }
     } catch (e) {
       if (e instanceof UnwindSignal) {
         if (typeof e.r0 !== 'bigint') throw new ExecutionError('helper_failed', `helper ${id} unwound with ${describeValue(e.r0)}, not a bigint`, slot);
@@ -473,10 +479,7 @@ const WRITES = new WeakMap<HelperFn, boolean>();
 
 function mayWrite(fn: HelperFn): boolean {
   let w = WRITES.get(fn);
-  if (w === undefined) {
-    const form = wasmHelperOf(fn);
-    WRITES.set(fn, (w = form === undefined || form.checks.some((c) => c.write)));
-  }
+  if (w === undefined) WRITES.set(fn, (w = writesMemory(fn)));
   return w;
 }
 
@@ -490,10 +493,19 @@ let active = 0;
  * helper calls.
  */
 class CallEnv implements HelperEnv {
+  /** Set by {@link unwind}: the helper ends the program. */
+  unwound = false;
+
   constructor(readonly memory: WebAssembly.Memory, readonly pc: number, private readonly src: RunSource) {}
 
   get request(): ExecRequest {
     return this.src.request();
+  }
+
+  /** `HelperEnv.unwind`: a method, so that `env.unwind(r0)` binds `this`. */
+  unwind(r0: bigint): bigint {
+    this.unwound = true;
+    return r0;
   }
 }
 

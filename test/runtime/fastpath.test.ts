@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ExecutionError } from '../../src/errors.js';
-import { UnwindSignal, type HelperFn, type HelperTable } from '../../src/exec.js';
+import { UnwindSignal, withoutMemoryWrites, writesMemory, type HelperFn, type HelperTable } from '../../src/exec.js';
 import { assemble } from '../../src/isa/asm.js';
 import type { Program } from '../../src/isa/program.js';
 import { ENGINES, type EngineName } from '../../runtime/engines.js';
@@ -353,6 +353,32 @@ describe('the stack starts all zero on every run', () => {
       expect(same(loaded, (lp) => lp.runPacket(bytes(0)))).toEqual({ ok: [0] });
     });
   }
+});
+
+describe('helpers declared not to write memory (withoutMemoryWrites)', () => {
+  // The same program as 'through a helper' above: a helper that writes the stack through its pointer.
+  const src = 'ldxb r3, [r1+0]\nmov r1, r10\nadd r1, -32\nmov r2, 8\njne r3, 1, read\ncall 3\nread:\nldxdw r0, [r10-32]\nexit';
+  const fill: HelperFn = (r1, r2, _r3, _r4, _r5, env) => {
+    new Uint8Array(env.memory.buffer, Number(r1), Number(r2)).fill(0x99);
+    return 0n;
+  };
+
+  it('a call to one does not count as a write to the stack: the engines clear nothing for it (so one that lies leaks)', async () => {
+    // The declaration is a promise the engines rely on: a helper that breaks it leaves its bytes for the next run.
+    expect(writesMemory(fill)).toBe(true);
+    const liar = withoutMemoryWrites((r1, r2, r3, r4, r5, env) => fill(r1, r2, r3, r4, r5, env));
+    expect(writesMemory(liar)).toBe(false);
+    const loaded = await onEngines(src, () => new Map([[3, liar]]));
+    same(loaded, (lp) => lp.runPacket(bytes(1)));
+    expect(same(loaded, (lp) => lp.runPacket(bytes(0)))).toEqual({ ok: [0x99999999] });
+  });
+
+  it('the standard helpers that only read (ktime, prandom, trace_printk, tail_call) are declared; the writing ones are not', () => {
+    const rt = new Runtime();
+    for (const id of [5, 6, 7, 8, 12, 125]) expect(writesMemory(rt.helpers.get(id))).toBe(false);
+    for (const id of [105, 106, 165]) expect(writesMemory(rt.helpers.get(id))).toBe(true);
+    expect(writesMemory(undefined)).toBe(true);
+  });
 });
 
 describe('differential: random programs on the packet path', () => {
