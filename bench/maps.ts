@@ -18,6 +18,11 @@
  *    keys), array, LPM trie, iteration over 10,000 entries, and ring buffer `poll()` of records written by
  *    programs/ringbuf_fill.s.
  *
+ * 3. Tail calls: a chain of {@link CHAIN} programs (each tail-calls the next through a PROG_ARRAY, the last
+ *    returns) against its first program alone (its tail call falling through on an empty slot), on a 64-byte
+ *    packet through the packet path (`runPacket`, which drives the chain itself) and through the general path
+ *    (`run`); the difference over the {@link CHAIN} - 1 hops is the cost of one tail call.
+ *
  * Every workload's result is checked against a JavaScript computation before it is timed. Timing method:
  * harness.ts (warm-up, interleaved batches, medians). Another script can run it in-process
  * ({@link runMapBenchmarks}, {@link formatMapBenchmarks}) or, better (fresh V8 feedback at the map API's call
@@ -35,6 +40,7 @@ import { BPF_F } from '../src/elf/maps.js';
 import { assemble } from '../src/isa/asm.js';
 import { ENGINES, type EngineName } from '../runtime/engines.js';
 import type { AnyMap, KeyValueMap, RingBuffer } from '../runtime/maps/map.js';
+import { relocateMaps } from '../runtime/maps/relocate.js';
 import { Runtime, type LoadedProgram } from '../runtime/runtime.js';
 import { timeInterleaved, type BenchOptions, type EngineTiming, type Runner } from './harness.js';
 import { nativeToolchain, type Toolchain } from './native.js';
@@ -284,6 +290,66 @@ async function arrayRow(options: BenchOptions): Promise<ArrayRow> {
     if (got !== expected) throw new Error(`array lookups on ${lp.engine}: sum ${got}, JS computes ${expected}`);
   }
   return { engines: timeInterleaved(loaded.map((lp): Runner => ({ name: lp.engine, run: () => lp.runPacket(input), per: LOOKUPS })), options) };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// 3. Tail calls
+
+/** Programs in the timed chain. */
+export const CHAIN = 4;
+
+/** One engine's tail-call figures, ns per packet. */
+export interface TailCallRow {
+  readonly engine: EngineName;
+  /** runPacket of the first program alone (its tail call falls through), and of the whole chain. */
+  readonly packetOne: EngineTiming;
+  readonly packetChain: EngineTiming;
+  /** The same through `LoadedProgram.run`. */
+  readonly generalOne: EngineTiming;
+  readonly generalChain: EngineTiming;
+}
+
+/**
+ * The chain of {@link CHAIN} programs on `rt` (program i tail-calls jt[i + 1]; the last returns CHAIN) and the
+ * first program alone (the same code on a slot left empty, returning 0 when the call falls through).
+ */
+export async function tailChain(rt: Runtime, engine: EngineName): Promise<{ chain: LoadedProgram; alone: LoadedProgram }> {
+  const jt = rt.createMap({ name: 'jt', type: 'prog_array', keySize: 4, valueSize: 4, maxEntries: CHAIN + 1 });
+  const caller = (next: number): string => ['mov %r6, %r1', 'lddw map_idx %r2, 0', `mov %r3, ${next}`, 'call 12', 'mov %r0, 0', 'exit'].join('\n');
+  const load = (src: string): Promise<LoadedProgram> => rt.load(relocateMaps(assemble(src), [jt]), { engine });
+  const programs: LoadedProgram[] = [];
+  for (let i = 0; i < CHAIN - 1; i++) programs.push(await load(caller(i + 1)));
+  programs.push(await load(`mov %r0, ${CHAIN}\nexit`));
+  programs.forEach((p, i) => rt.setProgram(jt, i, p));
+  return { chain: programs[0], alone: await load(caller(CHAIN)) };
+}
+
+async function tailCallRows(options: BenchOptions): Promise<TailCallRow[]> {
+  const packet = new Uint8Array(64);
+  const rows: TailCallRow[] = [];
+  for (const engine of ENGINES) {
+    const { chain, alone } = await tailChain(new Runtime(), engine);
+    if (chain.runPacket(packet) !== CHAIN || chain.run(packet).r0 !== BigInt(CHAIN) || alone.runPacket(packet) !== 0) throw new Error(`tail-call chain on ${engine}: wrong result`);
+    const t = timeInterleaved([
+      { name: 'packetOne', run: () => alone.runPacket(packet) },
+      { name: 'packetChain', run: () => chain.runPacket(packet) },
+      { name: 'generalOne', run: () => alone.run(packet, { collectMem: false }) },
+      { name: 'generalChain', run: () => chain.run(packet, { collectMem: false }) },
+    ], options);
+    rows.push({ engine, packetOne: t.packetOne, packetChain: t.packetChain, generalOne: t.generalOne, generalChain: t.generalChain });
+  }
+  return rows;
+}
+
+function tailCallTable(rows: readonly TailCallRow[]): string {
+  const hop = (one: EngineTiming, chain: EngineTiming): string => fmt((chain.nsPerRun - one.nsPerRun) / (CHAIN - 1), 1);
+  return table(
+    ['engine', 'runPacket alone', `chain of ${CHAIN}`, 'a hop', 'run alone', `chain of ${CHAIN}`, 'a hop'],
+    rows.map((r) => [
+      r.engine, fmt(r.packetOne.nsPerRun, 1), fmt(r.packetChain.nsPerRun, 1), hop(r.packetOne, r.packetChain),
+      fmt(r.generalOne.nsPerRun, 1), fmt(r.generalChain.nsPerRun, 1), hop(r.generalOne, r.generalChain),
+    ]),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -557,6 +623,8 @@ export interface MapBenchResult {
   readonly array: ArrayRow;
   /** Section 2, ns per operation. */
   readonly api: readonly ApiRow[];
+  /** Section 3, ns per packet. */
+  readonly tailCalls: readonly TailCallRow[];
 }
 
 /** Runs both sections (see the file header); `log` hears progress. */
@@ -574,6 +642,8 @@ export async function runMapBenchmarks(quick: boolean, log: (s: string) => void 
   log('  array lookups done\n');
   const api = await apiRows(options);
   log('  JS API done\n');
+  const tailCalls = await tailCallRows(options);
+  log('  tail calls done\n');
   const meta = {
     node: process.version,
     v8: process.versions.v8,
@@ -588,7 +658,7 @@ export async function runMapBenchmarks(quick: boolean, log: (s: string) => void 
       : 'warm-up >= 300 ms and 50 runs per runner, then the median of 15 interleaved batches of ~20 ms',
     date: new Date().toISOString(),
   };
-  return { meta, goal: { jitOverNative: GOAL_NATIVE_RATIO }, lookups, array, api };
+  return { meta, goal: { jitOverNative: GOAL_NATIVE_RATIO }, lookups, array, api, tailCalls };
 }
 
 /** The text report of {@link runMapBenchmarks}. */
@@ -611,6 +681,11 @@ export function formatMapBenchmarks(r: MapBenchResult): string {
     '2. JS API, one operation per call (median ns, ops per second = 1e9 / ns)',
     '',
     apiTable(r.api),
+    '',
+    `3. Tail calls, ns per 64-byte packet: a chain of ${CHAIN} programs vs its first program alone (the tail call falling`,
+    `   through); a hop = (chain - alone) / ${CHAIN - 1}. runPacket: the packet path drives the chain; run: the general path.`,
+    '',
+    tailCallTable(r.tailCalls),
   ].join('\n') + '\n';
 }
 

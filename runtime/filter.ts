@@ -27,6 +27,11 @@
  * previous run stored to (the whole stack after a helper call or a fault); an executable without an engine of
  * its own gets {@link LoopPacketEngine}, which clears the whole stack before each run.
  *
+ * Tail calls: the path of a program that calls `bpf_tail_call` drives the chain itself (`runChained`): after a
+ * run that tail-called, the callee runs on the same packet (and context), on a packet engine of its own bound to
+ * this path's buffers with a stack of its own, so each engine's lazy clearing stays exact; a batch of such a
+ * program runs packet by packet. See tailcall.ts.
+ *
  * Every engine uses the same layout, so they give the same results (the differential tests of
  * test/runtime/fastpath.test.ts and test/runtime/interp-packet.test.ts compare them).
  *
@@ -37,7 +42,8 @@
 import { ExecutionError, InternalError } from '../src/errors.js';
 import { STACK_SIZE, type Executable, type ExecRequest, type HelperTable, type Region } from '../src/exec.js';
 import { fillPacketContext, packetRequest, type PacketBinding, type PacketContext, type PacketEngine } from '../src/packet.js';
-import type { Runtime } from './runtime.js';
+import type { LoadedProgram, Runtime } from './runtime.js';
+import type { TailCallState } from './tailcall.js';
 
 /**
  * Packets for {@link PacketPath.runBatch}: an array of packets, or packets already back to back in one buffer,
@@ -76,6 +82,27 @@ export interface PathContext {
    * map arenas).
    */
   readonly regions: readonly { readonly start: number; readonly end: number; readonly writable: boolean; readonly name: string }[];
+}
+
+/**
+ * @internal How a packet path runs the callees of a program that tail-calls (`LoadedProgram.packetPath` makes
+ * it): the budget each callee's runs get (the path's own, else the callee's default).
+ */
+export interface PacketChain {
+  budget(callee: LoadedProgram): number | undefined;
+}
+
+/**
+ * A callee of a tail-calling path's program: its engine, bound to the path's packet area, tables, regions and
+ * context, with a stack of its own (so each engine's lazy stack clearing stays exact) and, in context mode, a
+ * template of its own (see {@link PacketPath.runCallee}).
+ */
+interface Follower {
+  readonly engine: PacketEngine;
+  readonly stackBase: number;
+  readonly template: number;
+  /** The {@link PacketPath.bindings} generation it was last bound for. */
+  bound: number;
 }
 
 /** The packets of a batch as a list (views into `data` for the `{data, offsets}` form), for paths that run them one by one. */
@@ -147,6 +174,13 @@ export class PacketPath {
   private lastCount = 0;
   private busy = false;
   private nested: PacketPath | undefined;
+  /** The last binding given to the engine, and how many bindings there have been (followers rebind after). */
+  private binding: PacketBinding | undefined;
+  private bindings = 0;
+  /** Tail calls: the run's state, the callees' engines, a stack for callees run on the general path. */
+  private readonly tail: TailCallState<LoadedProgram> = { count: 0, pending: undefined };
+  private readonly followers = new Map<LoadedProgram, Follower | null>();
+  private generalStack = 0;
   /** Context mode: the struct (its template right after it) and its regions in linear memory. */
   private ctx = 0;
   private ctxRegions: readonly Region[] = [];
@@ -158,6 +192,8 @@ export class PacketPath {
     private readonly helpers: HelperTable,
     private readonly options: PacketOptions = {},
     private readonly depth = 0,
+    /** Set for a program that tail-calls: the path then drives the chain (see {@link runChained}). */
+    private readonly chain?: PacketChain,
   ) {
     const budget = options.budget;
     if (budget !== undefined && !(Number.isSafeInteger(budget) && budget >= 0)) throw new RangeError(`budget ${budget} is not a non-negative integer`);
@@ -193,10 +229,115 @@ export class PacketPath {
     this.lastCount = 0;
     this.busy = true;
     try {
-      return this.engine.runOne(n, wireLength);
+      return this.chain === undefined ? this.engine.runOne(n, wireLength) : this.runChained(-1, n, wireLength);
     } finally {
       this.busy = false;
     }
+  }
+
+  /**
+   * Tail calls: runs the program on the single packet (`index` -1) or on batch packet `index`, then each callee
+   * its tail calls name (tailcall.ts: the helper leaves the callee in the run's state and ends its caller), on
+   * the same packet and context, each on a zeroed stack, as `runChain` does for the general path; returns the
+   * last program's r0 (low 32 bits).
+   */
+  private runChained(index: number, len: number, wire: number): number {
+    const st = this.tail;
+    st.count = 0;
+    st.pending = undefined;
+    const outer = this.runtime.enterTailCalls(st);
+    try {
+      let r0: number;
+      if (index < 0) r0 = this.engine.runOne(len, wire);
+      else {
+        this.engine.runBatch(index + 1, index);
+        r0 = this.views32()[(this.results >>> 2) + index];
+      }
+      while (st.pending !== undefined) r0 = this.runCallee(index, len, wire);
+      return r0;
+    } finally {
+      st.pending = undefined;
+      this.runtime.leaveTailCalls(outer);
+    }
+  }
+
+  /**
+   * Runs the pending callee (see {@link runChained}). On its own packet engine when it has one for this path's
+   * mode: bound like the path's, with its own stack, and (context mode) a template that is a copy of the context
+   * as the caller left it, so that the entry's restoring of the writable fields keeps the caller's values (a
+   * callee sees the context its caller passed, as on the general path). Else, and when the caller passed
+   * another context than the run's, on the general path.
+   */
+  private runCallee(index: number, len: number, wire: number): number {
+    const next = this.tail.pending!;
+    this.tail.pending = undefined;
+    const callee = next.program;
+    const u32 = this.views32();
+    const start = index < 0 ? this.data : this.data + u32[(this.offsets >>> 2) + index];
+    const layout = this.options.context?.layout;
+    const f = this.follower(callee);
+    if (f === null || next.ctx !== BigInt(layout !== undefined ? this.ctx : start)) return this.runCalleeGeneral(callee, next.ctx, index, start, len, wire);
+    if (layout !== undefined) new Uint8Array(this.memory.buffer).copyWithin(f.template, this.ctx, this.ctx + layout.size);
+    if (index < 0) return f.engine.runOne(len, wire);
+    f.engine.runBatch(index + 1, index);
+    return this.views32()[(this.results >>> 2) + index];
+  }
+
+  /** The packet engine `callee` runs on in this path (bound for its current binding), or null: the general path. */
+  private follower(callee: LoadedProgram): Follower | null {
+    let f = this.followers.get(callee);
+    if (f === undefined) {
+      f = this.makeFollower(callee);
+      this.followers.set(callee, f);
+    }
+    if (f !== null && f.bound !== this.bindings) {
+      const b = this.binding!;
+      f.engine.bind({
+        ...b, stackBase: f.stackBase, helpers: callee.helpers, budget: this.chain!.budget(callee),
+        ...(b.context ? { context: { ...b.context, template: f.template } } : {}),
+      });
+      f.bound = this.bindings;
+    }
+    return f;
+  }
+
+  private makeFollower(callee: LoadedProgram): Follower | null {
+    const exe = callee.executable;
+    if (!hasPacketEngine(exe) || callee.runtime !== this.runtime) return null;
+    const context = this.options.context;
+    // A JIT program's entries set up the context they were compiled for (or none).
+    if (callee.engine === 'jit' && (exe as { readonly packetContext?: PacketContext }).packetContext !== context?.layout) return null;
+    // Store regions wider than the writable fields (object.ts `pathRegions`, strict programs) only for strict callees.
+    if (context !== undefined && callee.verified?.mode !== 'strict' && !exactStores(context)) return null;
+    const size = context?.layout.size ?? 0;
+    return {
+      engine: exe.packetEngine(this.chain!.budget(callee) !== undefined, this.memory),
+      stackBase: this.runtime.alloc(STACK_SIZE, 16),
+      template: size > 0 ? this.runtime.alloc(size, 16) : 0,
+      bound: -1,
+    };
+  }
+
+  /**
+   * A callee on the general path (`Executable.run`): r1 = the context its caller passed, r2.. as the path's
+   * runs get them, a zeroed stack of the path's, the packet's and the map regions, and the context's own
+   * regions (the whole struct for loads, the writable fields for stores).
+   */
+  private runCalleeGeneral(callee: LoadedProgram, ctx: bigint, index: number, start: number, len: number, wire: number): number {
+    if (this.generalStack === 0) this.generalStack = this.runtime.alloc(STACK_SIZE, 16);
+    new Uint8Array(this.memory.buffer, this.generalStack, STACK_SIZE).fill(0);
+    const b = this.binding!;
+    const c = b.context;
+    const ctxRegions: Region[] = c === undefined ? [] : [
+      { start: c.ctx, end: c.ctx + c.layout.size, writable: false, name: 'context' },
+      ...c.layout.writable.map((w) => ({ start: c.ctx + w.start, end: c.ctx + w.end, writable: true, name: 'context' })),
+    ];
+    const base = packetRequest(this.memory, { ...b, regions: [...ctxRegions, ...this.runtime.mapRegions()] }, start, len, wire);
+    const r0 = Number(BigInt.asUintN(32, callee.executable.run({
+      ...base, stackBase: this.generalStack, args: [ctx, ...base.args.slice(1)], helpers: callee.helpers, budget: this.chain!.budget(callee),
+    })));
+    if (index >= 0) this.views32()[(this.results >>> 2) + index] = r0;
+    return r0;
   }
 
   /** {@link run} when the path is busy (a nested run), the packet does not fit, or the memory or regions changed. */
@@ -304,10 +445,18 @@ export class PacketPath {
     }
     if (wireLengths !== undefined) this.wireHigh = Math.max(this.wireHigh, count);
     this.busy = true;
+    // A tail-calling program runs packet by packet: its chain's driver is here (runChained).
+    let i = 0;
     try {
-      this.engine.runBatch(count);
+      if (this.chain === undefined) this.engine.runBatch(count);
+      else {
+        for (; i < count; i++) {
+          const v = this.views32();
+          this.runChained(i, v[table + i + 1] - v[table + i], v[wire + i]);
+        }
+      }
     } catch (e) {
-      if (e instanceof ExecutionError) throw new BatchExecutionError(this.engine.position, e);
+      if (e instanceof ExecutionError) throw new BatchExecutionError(this.chain === undefined ? this.engine.position : i, e);
       throw e;
     } finally {
       this.lastLength = 0;
@@ -351,7 +500,7 @@ export class PacketPath {
   private inner(): PacketPath {
     if (this.depth + 1 >= MAX_NESTING) throw new ExecutionError('call_depth', `more than ${MAX_NESTING} nested packet runs of one program`, 0);
     if (this.nested === undefined) {
-      this.nested = new PacketPath(this.runtime, this.executable, this.helpers, this.options, this.depth + 1);
+      this.nested = new PacketPath(this.runtime, this.executable, this.helpers, this.options, this.depth + 1, this.chain);
       if (this.contextFill !== undefined) this.nested.setContext(this.contextFill);
     }
     return this.nested;
@@ -393,7 +542,8 @@ export class PacketPath {
     this.boundRegions = regions;
     this.views();
     const layout = this.options.context?.layout;
-    this.engine.bind({
+    this.bindings++;
+    this.engine.bind(this.binding = {
       stackBase: this.stackBase,
       data: this.data,
       offsets: this.offsets,
@@ -428,9 +578,9 @@ class LoopPacketEngine implements PacketEngine {
     return this.runAt(b, b.data, len, wire);
   }
 
-  runBatch(count: number): void {
+  runBatch(count: number, first = 0): void {
     const b = this.bound();
-    for (let i = 0; i < count; i++) {
+    for (let i = first; i < count; i++) {
       const view = new DataView(this.memory.buffer);
       const start = b.data + view.getUint32(b.offsets + 4 * i, true);
       const end = b.data + view.getUint32(b.offsets + 4 * i + 4, true);
@@ -456,4 +606,11 @@ class LoopPacketEngine implements PacketEngine {
     if (b.context !== undefined) fillPacketContext(new DataView(this.memory.buffer), b.context.ctx, b.context.layout, start, length, b.context.template);
     return Number(BigInt.asUintN(32, this.executable.run(packetRequest(this.memory, b, start, length, wire))));
   }
+}
+
+/** Whether a path context's store regions are exactly the layout's writable fields (see `PacketPath.makeFollower`). */
+function exactStores(context: PathContext): boolean {
+  const stores = context.regions.filter((r) => r.writable);
+  const fields = context.layout.writable;
+  return stores.length === fields.length && stores.every((r, k) => r.start === fields[k].start && r.end === fields[k].end);
 }

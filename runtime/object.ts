@@ -33,7 +33,6 @@ import { assemble } from '../src/isa/asm.js';
 import { decode } from '../src/isa/decode.js';
 import { parseProgramBytes } from '../src/cli/input.js';
 import { BatchExecutionError, batchList, type PacketBatch, type PacketPath } from './filter.js';
-import { MAP_HELPER } from './maps/abi.js';
 
 /** XDP actions (Linux `enum xdp_action`). */
 export const XDP_ABORTED = 0;
@@ -291,9 +290,8 @@ export class BpfProgram {
   /**
    * The packet path for runs with `meta`, or undefined when they take the general path: a program type without
    * a context the path can set up (`tc` unless verified strict: its writable fields need more store slots than
-   * the JIT has),
-   * a program that tail-calls (the general path's driver runs the callees), a JIT program compiled without the
-   * context, or an explicit `protocol` (the path derives it from each packet).
+   * the JIT has), a JIT program compiled without the context, or an explicit `protocol` (the path derives it
+   * from each packet). A program that tail-calls takes it too: the path drives the chain (filter.ts).
    */
   private fastPath(meta: PacketMeta): PacketPath | undefined {
     if (meta.protocol !== undefined) return undefined;
@@ -307,7 +305,6 @@ export class BpfProgram {
   }
 
   private makePath(): PacketPath | null {
-    if (this.program.insns.some((i) => i.kind === 'call' && i.target.kind === 'helper' && i.target.id === MAP_HELPER.tail_call)) return null;
     const budget = this.loaded.defaultBudget;
     const budgetOption = budget !== undefined ? { budget } : {};
     // Raw programs: the packet path's own convention (r1 = the packet, r2 = its length, r3 = its wire length).

@@ -35,7 +35,7 @@ import type { PacketContext } from '../src/packet.js';
 import type { ArrayLayout } from '../codegen/frame.js';
 import { prepareEngine, type EngineName } from './engines.js';
 import { relocateMaps } from './maps/relocate.js';
-import { BatchExecutionError, PacketPath, batchList, checkWireLength, type PacketBatch, type PacketOptions } from './filter.js';
+import { PacketPath, type PacketBatch, type PacketOptions } from './filter.js';
 import { MapRegistry, type CreateAllOptions, type MapAreaOptions, type MapDefinition, type MapFor, type SharedMaps } from './maps/registry.js';
 import type { AnyMap, KeyValueMap, ProgArray } from './maps/map.js';
 import { HANDLE_TAG, MAP_HELPER } from './maps/abi.js';
@@ -264,10 +264,6 @@ export class LoadedProgram {
    * Throws `ExecutionError` when the program faults.
    */
   runPacket(packet: Uint8Array, wireLength?: number): number {
-    if (this.takesTailCalls()) {
-      const wire = checkWireLength(wireLength ?? 0);
-      return Number(this.run(packet, { collectMem: false, extraArgs: [BigInt(wire)] }).r0 & 0xffff_ffffn);
-    }
     return (this.packets ??= this.packetPath()).run(packet, wireLength);
   }
 
@@ -277,44 +273,27 @@ export class LoadedProgram {
    * whole batch. Throws `BatchExecutionError` (an `ExecutionError` naming the packet) when a run faults.
    */
   runBatch(packets: PacketBatch, out?: Uint32Array): Uint32Array {
-    if (this.takesTailCalls()) return this.runBatchWithTailCalls(packets, out);
     return (this.packets ??= this.packetPath()).runBatch(packets, out);
   }
 
   private tailCalls: boolean | undefined;
 
   /**
-   * Whether the program calls the runtime's `bpf_tail_call`: then {@link runPacket} and {@link runBatch} take
-   * the general path, whose driver runs the callees (tailcall.ts); the packet path has none.
+   * Whether the program calls the runtime's `bpf_tail_call`: then its packet paths drive the chain (filter.ts,
+   * `PacketChain`), running the callees on the same packet.
    */
   private takesTailCalls(): boolean {
     return (this.tailCalls ??= this.helpers.get(MAP_HELPER.tail_call) === this.runtime.helpers.get(MAP_HELPER.tail_call)
       && this.program.insns.some((i) => i.kind === 'call' && i.target.kind === 'helper' && i.target.id === MAP_HELPER.tail_call));
   }
 
-  private runBatchWithTailCalls(packets: PacketBatch, out?: Uint32Array): Uint32Array {
-    const list = batchList(packets);
-    const wire = Array.isArray(packets) ? undefined : (packets as Exclude<PacketBatch, readonly Uint8Array[]>).wireLengths;
-    if (wire !== undefined && wire.length < list.length) throw new RangeError(`wireLengths has ${wire.length} entries, the batch has ${list.length} packets`);
-    const result = out ?? new Uint32Array(list.length);
-    if (result.length < list.length) throw new RangeError(`out has room for ${result.length} results, the batch has ${list.length} packets`);
-    for (let i = 0; i < list.length; i++) {
-      try {
-        const w = checkWireLength(wire?.[i] ?? 0, i);
-        result[i] = Number(this.run(list[i], { collectMem: false, extraArgs: [BigInt(w)] }).r0 & 0xffff_ffffn);
-      } catch (e) {
-        if (e instanceof ExecutionError) throw new BatchExecutionError(i, e);
-        throw e;
-      }
-    }
-    return result;
-  }
-
   /** A packet path of its own, with options (budget, read-only packets): see runtime/filter.ts. */
   packetPath(options: PacketOptions = {}): PacketPath {
     if (options.writable === false && this.writableInputOnly) throw new RangeError('this program was verified for a writable input (rawWritable): it cannot run on read-only packets');
     const budget = options.budget ?? this.defaultBudget;
-    return new PacketPath(this.runtime, this.executable, this.helpers, budget === undefined ? options : { ...options, budget });
+    // Tail calls: each callee runs with the path's budget when one was asked for, else with its own default.
+    const chain = this.takesTailCalls() ? { budget: (callee: LoadedProgram) => options.budget ?? callee.defaultBudget } : undefined;
+    return new PacketPath(this.runtime, this.executable, this.helpers, budget === undefined ? options : { ...options, budget }, 0, chain);
   }
 
   /**

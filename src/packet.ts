@@ -74,10 +74,10 @@ export interface PacketEngine {
   /** Runs on the packet of `len` bytes at `data`, with r3 = `wire` (its wire length, or 0); returns r0's low 32 bits (unsigned). */
   runOne(len: number, wire: number): number;
   /**
-   * Runs batch packets 0..count-1, writing each r0's low 32 bits to the results table. A fault ends the batch
-   * (the `ExecutionError` propagates) with {@link position} = the faulting packet.
+   * Runs batch packets `first`..`count`-1 (`first` defaults to 0), writing each r0's low 32 bits to the results
+   * table. A fault ends the batch (the `ExecutionError` propagates) with {@link position} = the faulting packet.
    */
-  runBatch(count: number): void;
+  runBatch(count: number, first?: number): void;
   /** The batch packet that was running when `runBatch` threw. */
   readonly position: number;
 }

@@ -162,8 +162,9 @@ export class WorkerPool {
     let compiled: CompiledJit | undefined;
     if (engine === 'jit') {
       const local = await this.runtime.load(program, { engine, ...verify });
-      // What a worker runs: the packet path and, for programs that tail-call, the general path, both with the
-      // program's default budget when it has one (termination not known: LoadOptions.budget).
+      // What a worker runs: the packet path (a tail-calling program's callees too, on their own packet engines;
+      // one given another context takes the general path), with the program's default budget when it has one
+      // (termination not known: LoadOptions.budget).
       const variants: Variant[] = [{ budget: local.defaultBudget !== undefined, regionChecks: 'slots' }];
       compiled = (local.executable as JitExecutable).compiled(variants);
     }

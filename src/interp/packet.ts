@@ -72,9 +72,9 @@ export class InterpPacketEngine implements PacketEngine, RunSource {
     return this.runAt(this.bound().data, len, wire);
   }
 
-  runBatch(count: number): void {
+  runBatch(count: number, first = 0): void {
     const b = this.bound();
-    for (let i = 0; i < count; i++) {
+    for (let i = first; i < count; i++) {
       if (this.u8.length === 0) this.views();
       const dv = this.dv;
       const start = b.data + dv.getUint32(b.offsets + 4 * i, true);

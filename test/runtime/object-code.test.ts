@@ -13,7 +13,9 @@ import { ExecutionError, InvalidProgramError, VerifierError } from '../../src/er
 import { encode } from '../../src/isa/encode.js';
 import { assemble } from '../../src/isa/asm.js';
 import { ENGINES } from '../../runtime/engines.js';
-import { BatchExecutionError } from '../../runtime/filter.js';
+import { BatchExecutionError, PacketPath } from '../../runtime/filter.js';
+import { Runtime } from '../../runtime/runtime.js';
+import type { ProgArray } from '../../runtime/maps/map.js';
 import { loadObject, XDP_DROP, XDP_PASS } from '../../runtime/object.js';
 
 /** XDP: r0 = len + 1000 * ingress_ifindex + 100000 * rx_queue_index + ((packet[0] + 1) & 0xff) << 20, which it stores back. */
@@ -80,6 +82,30 @@ describe.each(ENGINES)('programs from code, context mode, on %s', (engine) => {
     // An explicit protocol takes the general path, which writes it as given (network byte order).
     const p = list[20];
     expect(prog.run(p, { protocol: 0x86dd })).toBe((2 * p.length + (0x86 | (0xdd << 8)) * 65536) >>> 0);
+  });
+
+  it('a tail-calling socket filter takes the packet path: the callee sees the context as its caller left it (cb[]), reset every packet', async () => {
+    const rt = new Runtime();
+    // Caller: cb[0] = len when len >= 3, then tail-calls jt[0]. Callee: r0 = cb[0] * 1000 + len.
+    const callerAsm = [
+      'mov %r6, %r1', 'ldxw %r2, [%r6+0]', 'jlt %r2, 3, +1', 'stxw [%r6+48], %r2',
+      'mov %r1, %r6', 'lddw map_idx %r2, 0', 'mov %r3, 0', 'call 12', 'mov %r0, 9', 'exit',
+    ].join('\n');
+    const calleeAsm = 'ldxw %r0, [%r1+48]\nmul %r0, 1000\nldxw %r2, [%r1+0]\nadd %r0, %r2\nexit';
+    const callee = (await loadObject({ asm: calleeAsm, section: 'socket' }, { engine, runtime: rt })).program('main');
+    const callerObj = await loadObject({ asm: callerAsm, section: 'socket', maps: [{ name: 'jt', type: 'prog_array', keySize: 4, valueSize: 4, maxEntries: 1 }] }, { engine, runtime: rt });
+    const caller = callerObj.program('main');
+    expect(caller.verified?.mode).toBe('strict');
+    rt.setProgram(callerObj.map('jt') as ProgArray, 0, callee.loaded);
+    const list = [5, 1, 7, 2, 0, 3].map((n) => new Uint8Array(n).fill(n));
+    const expected = list.map((p) => (p.length >= 3 ? p.length * 1001 : p.length));
+    expect([...caller.runBatch(list)]).toEqual(expected);
+    expect(list.map((p) => caller.run(p))).toEqual(expected);
+    // The same through the general path (an explicit protocol takes it).
+    expect(list.map((p) => caller.run(p, { protocol: 8 }))).toEqual(expected);
+    expect((caller as unknown as { path: unknown }).path).toBeInstanceOf(PacketPath);
+    rt.setProgram(callerObj.map('jt') as ProgArray, 0, undefined);
+    expect([...caller.runBatch(list)]).toEqual(list.map(() => 9));
   });
 
   it('a tc program takes the packet path when verified strict (its writable fields as one store region), else the general path', async () => {

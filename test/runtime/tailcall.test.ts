@@ -1,8 +1,9 @@
 /**
  * bpf_tail_call (12) through PROG_ARRAY maps on every engine (runtime/tailcall.ts): the callee replaces the
  * caller with r1 = ctx and a fresh frame, chains stop after 33 tail calls (the 34th falls through with -E2BIG),
- * a missing slot falls through with -ENOENT, runPacket/runBatch take the general path for programs with
- * tail calls, and a bare packet path and bpf_loop callbacks refuse tail calls rather than misreport them.
+ * a missing slot falls through with -ENOENT, the packet path (runPacket, runBatch, packetPath) drives chains
+ * itself with each callee on the same packet and a zeroed frame, and bpf_loop callbacks refuse tail calls
+ * rather than misreport them.
  */
 
 import { describe, expect, it } from 'vitest';
@@ -105,17 +106,69 @@ describe.each(ENGINES)('tail calls on %s', (engine) => {
     expect(perCpu.get(0)).toEqual([3n]);
   });
 
-  it('runPacket and runBatch take the general path for tail calls; a bare packet path refuses them', async () => {
+  it('the packet path runs the chain: runPacket, runBatch (both forms), a bare packetPath, each callee on the same packet', async () => {
     const { rt, jt, counts, load } = setup();
-    const callee = await load(['mov %r6, %r1', ...bump(3), 'ldxb %r0, [%r6+0]', 'exit'].join('\n'));
+    // The callee writes packet[0] += 1 and returns it; the caller's tail call never returns.
+    const callee = await load(['mov %r6, %r1', ...bump(3), 'ldxb %r0, [%r6+0]', 'add %r0, 1', 'stxb [%r6+0], %r0', 'exit'].join('\n'));
     const caller = await load(['mov %r6, %r1', ...tail(0), 'mov %r0, 2', 'exit'].join('\n'));
     rt.setProgram(jt, 0, callee);
-    expect(caller.runPacket(Uint8Array.of(7))).toBe(7);
-    expect([...caller.runBatch([Uint8Array.of(1), Uint8Array.of(2)])]).toEqual([1, 2]);
-    expect([...caller.runBatch({ data: Uint8Array.of(9, 8, 7), offsets: [0, 1, 3] })]).toEqual([9, 8]);
-    expect(counts.get(3)).toBe(5n); // one callee run a packet
-    // A fault in a batch names the packet (the callee reads byte 0: an empty packet faults).
-    expect(() => caller.runBatch([Uint8Array.of(1), new Uint8Array(0)])).toThrow(expect.objectContaining({ packetIndex: 1 }));
-    expect(() => caller.packetPath().run(Uint8Array.of(1))).toThrow(expect.objectContaining({ code: 'helper_failed' }));
-    });
+    expect(caller.runPacket(Uint8Array.of(7))).toBe(8);
+    expect([...caller.runBatch([Uint8Array.of(1), Uint8Array.of(2)])]).toEqual([2, 3]);
+    expect([...caller.runBatch({ data: Uint8Array.of(9, 8, 7), offsets: [0, 1, 3], wireLengths: [60, 61] })]).toEqual([10, 9]);
+    const path = caller.packetPath();
+    expect(path.run(Uint8Array.of(40))).toBe(41);
+    expect([...path.packetView()]).toEqual([41]); // the callee's write, in the path's packet
+    expect(counts.get(3)).toBe(6n); // one callee run a packet
+    // A fault in a callee names the packet of the batch (the callee reads byte 0: an empty packet faults).
+    expect(() => caller.runBatch([Uint8Array.of(1), new Uint8Array(0)])).toThrow(expect.objectContaining({ packetIndex: 1, code: 'out_of_bounds' }));
+    expect(caller.runPacket(Uint8Array.of(3))).toBe(4); // and the path still works
+    // Hot swap between runs; an empty slot falls through to the caller's own r0.
+    rt.setProgram(jt, 0, await load('mov %r0, 77\nexit'));
+    expect(caller.runPacket(Uint8Array.of(3))).toBe(77);
+    rt.setProgram(jt, 0, undefined);
+    expect([...caller.runBatch([Uint8Array.of(1), Uint8Array.of(2)])]).toEqual([2, 2]);
+  });
+
+  it('on the packet path, every program of a chain starts on a zeroed frame, run after run', async () => {
+    const { rt, jt, load } = setup();
+    // Stores at constant frame offsets only (the packet path clears them statically), and reads of what the
+    // other program writes: each program of a chain must see its own zeroed stack.
+    const callee = await load(['ldxdw %r0, [%r10-16]', 'ldxdw %r3, [%r10-8]', 'add %r0, %r3', 'stdw [%r10-24], -1', 'exit'].join('\n'));
+    const caller = await load([
+      'mov %r6, %r1', 'ldxdw %r7, [%r10-24]', 'stdw [%r10-16], -1', 'stdw [%r10-8], -1', ...tail(1), 'mov %r0, %r7', 'exit',
+    ].join('\n'));
+    rt.setProgram(jt, 1, callee);
+    for (let k = 0; k < 3; k++) {
+      expect(caller.runPacket(Uint8Array.of(k))).toBe(0);
+      expect([...caller.runBatch([Uint8Array.of(1), Uint8Array.of(2), Uint8Array.of(3)])]).toEqual([0, 0, 0]);
+    }
+    // The caller alone (the slot emptied) sees a zeroed frame too, after its callee ran.
+    rt.setProgram(jt, 1, undefined);
+    expect(caller.runPacket(Uint8Array.of(0))).toBe(0);
+    expect(caller.runPacket(Uint8Array.of(0))).toBe(0);
+  });
+
+  it('on the packet path: the chain limit, per-callee budgets, and a callee given another ctx (the general path) agree with run', async () => {
+    const { rt, jt, counts, load } = setup();
+    const self = await load(['mov %r6, %r1', ...bump(0), ...tail(0), 'exit'].join('\n'));
+    rt.setProgram(jt, 0, self);
+    expect(self.runPacket(Uint8Array.of(1))).toBe(Number(E2BIG & 0xffff_ffffn));
+    expect(counts.get(0)).toBe(BigInt(MAX_TAIL_CALLS + 1));
+    expect([...self.runBatch([Uint8Array.of(1), Uint8Array.of(2)])]).toEqual([Number(E2BIG & 0xffff_ffffn), Number(E2BIG & 0xffff_ffffn)]);
+    expect(counts.get(0)).toBe(BigInt(3 * (MAX_TAIL_CALLS + 1)));
+    // A callee whose loop never ends stops at its budget (its own default: termination unproven), on both paths.
+    const spin = await load('mov %r0, 0\nadd %r0, 1\nja -2\nexit');
+    const toSpin = await load(['mov %r6, %r1', ...tail(2), 'mov %r0, 5', 'exit'].join('\n'));
+    rt.setProgram(jt, 2, spin);
+    expect(() => toSpin.runPacket(Uint8Array.of(1))).toThrow(expect.objectContaining({ code: 'budget_exceeded' }));
+    expect(() => toSpin.run(Uint8Array.of(1))).toThrow(expect.objectContaining({ code: 'budget_exceeded' }));
+    expect(() => toSpin.packetPath({ budget: 10 }).run(Uint8Array.of(1))).toThrow(expect.objectContaining({ code: 'budget_exceeded' }));
+    // The caller passes r1 + 1 as the ctx: the callee gets exactly that (r1 = the packet's second byte).
+    const second = await load('ldxb %r0, [%r1+0]\nexit');
+    const shifted = await load(['mov %r6, %r1', 'add %r6, 1', ...tail(3), 'mov %r0, 5', 'exit'].join('\n'));
+    rt.setProgram(jt, 3, second);
+    expect(shifted.runPacket(Uint8Array.of(1, 42))).toBe(42);
+    expect(shifted.run(Uint8Array.of(1, 42)).r0).toBe(42n);
+    expect([...shifted.runBatch([Uint8Array.of(1, 43), Uint8Array.of(1, 44, 0)])]).toEqual([43, 44]);
+  });
 });
