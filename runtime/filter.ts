@@ -15,7 +15,8 @@
  *
  * Layout, allocated from the runtime once (and again, larger, when a packet or a batch does not fit):
  *
- *     stack (STACK_SIZE) │ data: the packet, or a batch's packets back to back │ offsets u32[n+1] │ results u32[n]
+ *     stack (STACK_SIZE) │ [context mode: the struct │ its template] │ data: the packet, or a batch's packets
+ *     back to back │ offsets u32[n+1] │ results u32[n] │ wire lengths u32[n]
  *
  * The stack must be all zero when a run starts, or a program could read what the previous run left there.
  * `LoadedProgram.run` clears the whole 4 KiB from JS before every run; that alone would cost more than this

@@ -7,7 +7,7 @@
  *     0x00000 ┌──────────────────────────┐
  *             │ reserved (NULL page)     │  never handed out: NULL and small integers are never pointers
  *     0x10000 ├──────────────────────────┤
- *             │ runtime metadata         │  engine tables (e.g. the JIT's region table); no program region
+ *             │ runtime metadata         │  kept free (engines keep their tables in globals); no program region
  *     0x20000 ├──────────────────────────┤
  *             │ stacks                   │  STACK_SIZE bytes per execution slot
  *     DATA    ├──────────────────────────┤
@@ -105,7 +105,7 @@ export type LoadVerifyOptions = Pick<VerifyOptions, 'mode' | 'maps' | 'prototype
 
 /** Options for {@link Runtime.load}. */
 export interface LoadOptions {
-  /** Engine to run on. Default `interp` (the JIT becomes the default when it lands). */
+  /** Engine to run on. Default `interp` (the reference; `loadObject` and the CLI default to `jit`). */
   readonly engine?: EngineName;
   /** Helpers by id (default {@link Runtime.helpers}). Calls to an id missing here are rejected when the program is loaded. */
   readonly helpers?: HelperTable;

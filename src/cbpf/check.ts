@@ -8,7 +8,7 @@
  * - the last instruction is RET K or RET A;
  * - no scratch word is read before it is written on every path to the read (`check_load_and_stores`).
  *
- * Not here: decoding (text.ts, decode in bytes.ts), ancillary loads (`SKF_AD_OFF + n`: they read out of the
+ * Not here: decoding (decode.ts: bytes and tcpdump's text forms), ancillary loads (`SKF_AD_OFF + n`: they read out of the
  * packet here, so they end the filter with 0, as libpcap's own `bpf_filter` does).
  */
 

@@ -6,7 +6,7 @@
  * instructions past the next one; `ja` forward `k`. The machine has an accumulator A, an index register X and
  * 16 scratch words M[0..15], all 32-bit.
  *
- * Not here: the opcode validation (check.ts), the text forms (text.ts), the conversion (convert.ts).
+ * Not here: the opcode validation (check.ts), the decoding of bytes and text forms (decode.ts), the conversion (convert.ts).
  */
 
 import { InvalidProgramError, type InvalidProgramCode } from '../errors.js';

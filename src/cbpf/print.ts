@@ -1,9 +1,9 @@
 /**
  * Printing classic programs in the three forms tcpdump prints them (libpcap's `bpf_image` and `bpf_dump`):
  * `-d` (`(000) ldh      [12]`), `-dd` (`{ 0x28, 0, 0, 0x0000000c },`) and `-ddd` (a count line, then
- * `code jt jf k` in decimal). Also the mnemonic of each opcode, which the `-d` parser (text.ts) shares.
+ * `code jt jf k` in decimal). Also the mnemonic of each opcode, which the `-d` parser (decode.ts) shares.
  *
- * Not here: parsing (text.ts), validation (check.ts).
+ * Not here: parsing (decode.ts), validation (check.ts).
  */
 
 import {

@@ -2,7 +2,8 @@
  * `Program`: the decoded, immutable form of an eBPF program that every later stage reads.
  *
  * Holds the instructions (in slot order), the slot count and the function layout (entry at slot 0, plus every
- * bpf-to-bpf call target). Map specs, relocations and section metadata join it when the ELF loader arrives.
+ * bpf-to-bpf call target). It carries no maps: map references stay `lddw` immediates until `Runtime.load`
+ * resolves them (runtime/maps/relocate.ts); the ELF loader keeps map specs and sections (src/elf/loader.ts).
  *
  * Not here: decoding (decode.ts) or verification facts (src/verifier).
  */
