@@ -417,4 +417,43 @@ describe('differential: random programs on the packet path', () => {
       { numRuns: 300 },
     );
   });
+
+  it('random programs as the callees of tail calls: every engine gives the same results, faults and memory', async () => {
+    // Each engine's callee runs on a packet engine of its own (its own stack and lazy clearing) over the caller's
+    // packet area: the engines must agree run after run. (Not compared with the callee's own path: addresses
+    // such as r1 and r10 differ between the two layouts, and random programs compute with them.)
+    await fc.assert(
+      fc.asyncProperty(
+        recipeArb({ mainLength: 8 }),
+        fc.array(fc.uint8Array({ maxLength: 48 }), { minLength: 1, maxLength: 5 }),
+        fc.constantFrom(20, 250),
+        fc.boolean(),
+        async (recipe, packets, budget, writable) => {
+          const program = buildProgram(recipe);
+          const options: PacketOptions = { budget: terminatesByConstruction(recipe) && budget === 250 ? undefined : budget, writable };
+          const seen: unknown[] = [];
+          for (const engine of ENGINES) {
+            const helpers = new Map(diffHelpers);
+            helpers.set(HELPER_NESTED, () => 0n);
+            const rt = new Runtime();
+            const jt = rt.createMap({ name: 'jt', type: 'prog_array', keySize: 4, valueSize: 4, maxEntries: 1 });
+            const callee = await rt.load(program, { engine, helpers });
+            rt.setProgram(jt, 0, callee);
+            // The caller tail-calls slot 0 with r1..r3 as it got them; it never resumes (0xdead only on a failed call).
+            const caller = await rt.load(relocateMaps(assemble('lddw map_idx %r2, 0\nmov %r3, 0\ncall 12\nmov %r0, 0xdead\nexit'), [jt]), { engine });
+            const path = caller.packetPath(options);
+            const log: unknown[] = [];
+            for (const p of packets) log.push(outcome(() => path.run(p)), [...path.packetView()]);
+            log.push(outcome(() => path.runBatch(packets)));
+            for (let i = 0; i < packets.length; i++) log.push([...path.packetView(i)]);
+            for (const p of packets) log.push(outcome(() => path.run(p)));
+            expect(log).not.toContainEqual({ ok: [0xdead] });
+            seen.push(log);
+          }
+          for (const s of seen.slice(1)) expect(s).toEqual(seen[0]);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
 });
