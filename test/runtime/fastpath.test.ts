@@ -382,17 +382,24 @@ describe('helpers declared not to write memory (withoutMemoryWrites)', () => {
 });
 
 describe('differential: random programs on the packet path', () => {
+  /** A random program, packets, and the options of its path (a budget unless it ends by construction). */
+  const packetCase = (maxPackets: number) => fc.record({
+    recipe: recipeArb({ mainLength: 8 }),
+    packets: fc.array(fc.uint8Array({ maxLength: 48 }), { minLength: 1, maxLength: maxPackets }),
+    budget: fc.constantFrom(20, 250),
+    writable: fc.boolean(),
+  }).map(({ recipe, packets, budget, writable }) => ({
+    program: buildProgram(recipe),
+    packets,
+    options: { budget: terminatesByConstruction(recipe) && budget === 250 ? undefined : budget, writable } satisfies PacketOptions,
+  }));
+
   it('every engine gives the same results, faults and memory over runs and batches', async () => {
     const helperIds = new Set(HELPER_IDS);
     await fc.assert(
       fc.asyncProperty(
-        recipeArb({ mainLength: 8 }),
-        fc.array(fc.uint8Array({ maxLength: 48 }), { minLength: 1, maxLength: 6 }),
-        fc.constantFrom(20, 250),
-        fc.boolean(),
-        async (recipe, packets, budget, writable) => {
-          const program = buildProgram(recipe);
-          const options: PacketOptions = { budget: terminatesByConstruction(recipe) && budget === 250 ? undefined : budget, writable };
+        packetCase(6),
+        async ({ program, packets, options }) => {
           const seen: unknown[] = [];
           for (const engine of ENGINES) {
             let path: PacketPath | undefined;
@@ -424,13 +431,8 @@ describe('differential: random programs on the packet path', () => {
     // such as r1 and r10 differ between the two layouts, and random programs compute with them.)
     await fc.assert(
       fc.asyncProperty(
-        recipeArb({ mainLength: 8 }),
-        fc.array(fc.uint8Array({ maxLength: 48 }), { minLength: 1, maxLength: 5 }),
-        fc.constantFrom(20, 250),
-        fc.boolean(),
-        async (recipe, packets, budget, writable) => {
-          const program = buildProgram(recipe);
-          const options: PacketOptions = { budget: terminatesByConstruction(recipe) && budget === 250 ? undefined : budget, writable };
+        packetCase(5),
+        async ({ program, packets, options }) => {
           const seen: unknown[] = [];
           for (const engine of ENGINES) {
             const helpers = new Map(diffHelpers);
