@@ -12,12 +12,22 @@ import type { ArrayLayout } from '../codegen/frame.js';
 import type { Executable, HelperTable } from '../src/exec.js';
 import type { Program } from '../src/isa/program.js';
 import { Interpreter } from '../src/interp/interpreter.js';
+import { StepperExecutable } from '../src/debug/stepper.js';
 
-/** Names of the engines. */
-export type EngineName = 'interp' | 'jit';
+/**
+ * Names of the engines. `step` is the stepper (src/debug/stepper.ts): a deliberately simple instruction-at-a-time
+ * engine for debugging and as an extra oracle, some fifty times slower than the interpreter.
+ */
+export type EngineName = 'interp' | 'jit' | 'step';
 
-/** Every engine, in the order suites run them (the interpreter, the reference, first). */
+/**
+ * The engines suites run, in order (the interpreter, the reference, first). The stepper is not among them: it is
+ * too slow for every suite, and test/debug runs it on the conformance corpus and against the interpreter.
+ */
 export const ENGINES: readonly EngineName[] = ['interp', 'jit'];
+
+/** Every engine name, the stepper included (for CLI choices). */
+export const ALL_ENGINES: readonly EngineName[] = ['interp', 'jit', 'step'];
 
 /** What an engine needs to prepare a program. */
 export interface PrepareContext {
@@ -33,11 +43,16 @@ export interface PrepareContext {
   readonly arrays?: ReadonlyMap<bigint, ArrayLayout>;
 }
 
-/** Prepares `program` on `engine`: pre-decodes it (interpreter) or compiles and instantiates it (JIT). */
+/**
+ * Prepares `program` on `engine`: pre-decodes it (interpreter), compiles and instantiates it (JIT), or checks it
+ * (stepper, which runs the instructions as they are).
+ */
 export async function prepareEngine(engine: EngineName, program: Program, ctx: PrepareContext): Promise<Executable> {
   switch (engine) {
     case 'interp':
       return new Interpreter(program);
+    case 'step':
+      return new StepperExecutable(program);
     case 'jit': {
       const { compileForRuntime, jitFromCompiled } = await import('../codegen/compile.js');
       if (ctx.compiled !== undefined) return jitFromCompiled(ctx.memory, ctx.helpers, ctx.compiled);

@@ -28,12 +28,17 @@ export {
 } from './exec.js';
 export type { PacketContext, PacketEngine, PacketBinding } from './packet.js';
 export { Interpreter } from './interp/interpreter.js';
+export {
+  Stepper, StepperExecutable, type StepEvent, type InstructionEvent, type DoneEvent, type FaultEvent, type RegisterChange,
+  type MemoryWrite, type HelperCall, type JumpInfo, type StepEffects, type StepEventBase, type StepperOptions, type StepperRunOptions, type StepperStop,
+} from './debug/stepper.js';
+export { formatEvent, formatHelperCall, describeEffects, type TraceFormat } from './debug/trace.js';
 
 // Runtime: memory, engines, loading and running programs
 export {
   Runtime, LoadedProgram, type RuntimeOptions, type LoadOptions, type RunOptions, type RunResult,
 } from '../runtime/runtime.js';
-export { ENGINES, type EngineName } from '../runtime/engines.js';
+export { ENGINES, ALL_ENGINES, type EngineName } from '../runtime/engines.js';
 
 // Maps: one WebAssembly implementation serving programs, the JS API and workers
 export {

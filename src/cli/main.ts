@@ -5,6 +5,8 @@
  *     ebpf-wasm asm FILE.s [-o FILE.bin]               assemble (hex to stdout without -o)
  *     ebpf-wasm disasm FILE                             disassemble bytecode, hex, assembly or a .data file
  *     ebpf-wasm run FILE [--mem HEX] [--engine E]       run once and print r0
+ *     ebpf-wasm run FILE --trace                        step through it: one line per instruction executed
+ *     ebpf-wasm run FILE --engine interp,jit|--compare  run on several engines and compare r0 and memory
  *     ebpf-wasm bench FILE [--mem HEX] [--engines ...]  time a program on several engines
  *     ebpf-wasm compile FILE [--emit-wat|--emit-wasm]   translate to WebAssembly with the JIT
  *     ebpf-wasm verify FILE [--type T] [--mode M] [--log]  prove the program safe (exit 1 and why, when not)
@@ -41,27 +43,20 @@ function report(e: unknown): number {
   return 1;
 }
 
-/** A map's entries as hex pairs, for `run --json` (per-CPU values: every CPU's bytes, concatenated). */
-function mapEntries(map: { entries(): Iterable<readonly [unknown, unknown]> }, toHex: (b: Uint8Array) => string): [string, string][] {
-  const hex = (v: unknown): string => (v instanceof Uint8Array ? toHex(v) : Array.isArray(v) ? v.map(hex).join('') : String(v));
-  return [...map.entries()].map(([k, v]) => [hex(k), hex(v)]);
-}
-
 async function main(argv: string[]): Promise<number> {
   if (argv[2] === 'conformance-plugin') {
     const { runPlugin } = await import('./plugin.js');
     return runPlugin(argv.slice(3));
   }
   const { Command, Option, InvalidArgumentError } = await import('commander');
-  const { readProgramFile, parseMemOption, formatR0 } = await import('./input.js');
-  const { Runtime } = await import('../../runtime/runtime.js');
+  const { readProgramFile, parseMemOption } = await import('./input.js');
 
   const parseIntOption = (v: string): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
     return n;
   };
-  const engineOption = () => new Option('--engine <engine>', 'engine to run on').choices(['interp', 'jit']).default('interp');
+  const engineOption = () => new Option('--engine <engine>', 'engine to run on').choices(['interp', 'jit', 'step']).default('interp');
 
   let exitCode = 0;
   const program = new Command()
@@ -105,36 +100,30 @@ async function main(argv: string[]): Promise<number> {
     .option('--program <name>', 'ELF objects: the program (C function name)')
     .option('--section <name>', 'ELF objects: the program\'s section, when it holds only one')
     .addOption(new Option('--verify <mode>', 'ELF objects: verification before running').choices(['strict', 'permissive', 'off']).default('strict'))
-    .addOption(engineOption())
+    .option('--engine <engines>', 'engine to run on (interp, jit, step); several, comma-separated, to compare them (default: interp)')
+    .option('--compare', 'run on every engine (interp, jit, step) and compare r0 and the memory written')
+    .option('--trace', 'run on the stepper and print each executed instruction: pc, disassembly, registers changed, memory written, helper calls')
+    .option('--trace-limit <n>', 'with --trace: print at most n instructions (the run goes on untraced)', parseIntOption, 10_000)
     .option('--budget <n>', 'stop after n taken backward jumps plus local calls', parseIntOption)
-    .option('--json', 'print {"result": "0x...", "mem": "hex"}; for ELF objects {"result": "0x...", "maps": {NAME: [[keyHex, valueHex], ...]}}')
-    .action(async (file: string, opts: { mem?: string; packet?: string; program?: string; section?: string; verify: 'strict' | 'permissive' | 'off'; engine: 'interp' | 'jit'; budget?: number; json?: boolean }) => {
-      const { toHex } = await import('../isa/encode.js');
+    .option('--json', 'print {"result": "0x...", "mem": "hex"}; for ELF objects {"result": "0x...", "maps": {NAME: [[keyHex, valueHex], ...]}}; comparing, {"engines": {...}, "agree": bool}')
+    .action(async (file: string, opts: { mem?: string; packet?: string; program?: string; section?: string; verify: 'strict' | 'permissive' | 'off'; engine?: string; compare?: boolean; trace?: boolean; traceLimit: number; budget?: number; json?: boolean }) => {
+      const { runOnce, traceRun, compareRun, formatResult, parseEngineList } = await import('./run.js');
+      const { ALL_ENGINES } = await import('../../runtime/engines.js');
       const input = readProgramFile(file, { program: opts.program, section: opts.section });
-      if (input.elf) {
-        const { loadObject } = await import('../../runtime/object.js');
-        const obj = await loadObject(readFileSync(file), { engine: opts.engine, verify: opts.verify, budget: opts.budget, programs: [input.elf.program.name] });
-        const packet = parseMemOption(opts.packet ?? opts.mem) ?? new Uint8Array(0);
-        const r0 = obj.program(input.elf.program.name).run(packet);
-        const result = '0x' + r0.toString(16);
-        if (!opts.json) process.stdout.write(result + '\n');
-        else {
-          const maps: Record<string, [string, string][]> = {};
-          for (const [name, map] of obj.maps) {
-            // Raw bytes whatever the map's default codecs (array maps default to u32 keys).
-            const raw = map as unknown as { typed?: (k: 'bytes', v: 'bytes') => { entries(): Iterable<readonly [unknown, unknown]> } };
-            maps[name] = typeof raw.typed === 'function' && 'entries' in map ? mapEntries(raw.typed('bytes', 'bytes'), toHex) : [];
-          }
-          process.stdout.write(JSON.stringify({ result, maps }) + '\n');
+      const engines = opts.compare ? [...ALL_ENGINES] : parseEngineList(opts.engine ?? 'interp');
+      const write = (s: string): void => void process.stdout.write(s);
+      if (opts.trace) {
+        if (opts.compare || engines.length > 1 || (opts.engine !== undefined && engines[0] !== 'step')) {
+          throw new Error('--trace runs on the stepper: it does not combine with --compare or another --engine');
         }
+        await traceRun(file, input, opts, opts.traceLimit, write);
         return;
       }
-      const { CONFORMANCE_HELPERS } = await import('../conformance/helpers.js');
-      const mem = parseMemOption(opts.mem) ?? input.mem ?? new Uint8Array(0);
-      const loaded = await new Runtime().load(input.program, { engine: opts.engine, helpers: CONFORMANCE_HELPERS });
-      const { r0, mem: after } = loaded.run(mem, { budget: opts.budget });
-      if (opts.json) process.stdout.write(JSON.stringify({ result: formatR0(r0), mem: toHex(after) }) + '\n');
-      else process.stdout.write(formatR0(r0) + '\n');
+      if (engines.length > 1) {
+        exitCode = await compareRun(file, input, engines, opts, write);
+        return;
+      }
+      write(formatResult(await runOnce(file, input, engines[0], opts), opts.json ?? false));
     });
 
   program
@@ -189,7 +178,7 @@ async function main(argv: string[]): Promise<number> {
     .addOption(engineOption())
     .option('--dir <dir>', 'suite directory (holding tests/ and vectors.json)')
     .option('-v, --verbose', 'print every test, not only failures')
-    .action(async (opts: { engine: 'interp' | 'jit'; dir?: string; verbose?: boolean }) => {
+    .action(async (opts: { engine: 'interp' | 'jit' | 'step'; dir?: string; verbose?: boolean }) => {
       const { runSuite } = await import('./suite.js');
       exitCode = await runSuite(opts.engine, opts.dir, opts.verbose ?? false);
     });
@@ -265,7 +254,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(await filterCommand({ ...opts, expression, json: opts.json ?? false }));
     });
 
-  program.command('conformance-plugin').description('speak the bpf_conformance runner\'s plugin protocol: [MEM_HEX] [--interpret|--jit], program hex on stdin');
+  program.command('conformance-plugin').description('speak the bpf_conformance runner\'s plugin protocol: [MEM_HEX] [--interpret|--jit|--step], program hex on stdin');
 
   try {
     await program.parseAsync(argv);

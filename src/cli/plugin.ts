@@ -29,7 +29,7 @@ export interface PluginArgs {
   readonly elf: boolean;
 }
 
-const USAGE = 'usage: ebpf-wasm conformance-plugin [MEM_HEX] [--interpret | --jit] [--elf] < program-hex';
+const USAGE = 'usage: ebpf-wasm conformance-plugin [MEM_HEX] [--interpret | --jit | --step] [--elf] < program-hex';
 
 /** Splits the runner's arguments into memory bytes and options. */
 export function parsePluginArgs(argv: readonly string[]): PluginArgs {
@@ -39,6 +39,7 @@ export function parsePluginArgs(argv: readonly string[]): PluginArgs {
   for (const token of argv.flatMap((a) => a.split(/\s+/)).filter((t) => t !== '')) {
     if (token === '--interpret' || token === '--interp') engine = 'interp';
     else if (token === '--jit') engine = 'jit';
+    else if (token === '--step') engine = 'step';
     else if (token === '--elf') elf = true;
     else if (token === '--help' || token === '-h') throw new InvalidProgramError('data_format', USAGE);
     else if (token.startsWith('-')) throw new InvalidProgramError('data_format', `unknown option ${token}; ${USAGE}`);

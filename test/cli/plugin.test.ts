@@ -42,7 +42,7 @@ async function pool<T>(jobs: (() => Promise<T>)[], limit: number): Promise<T[]> 
   return out;
 }
 
-const pluginOption = { interp: '--interpret', jit: '--jit' } as const;
+const pluginOption = { interp: '--interpret', jit: '--jit', step: '--step' } as const;
 
 beforeAll(() => ensureBuilt());
 

@@ -107,13 +107,13 @@ export interface EngineConfig {
   prepare(program: Program, ctx: PrepareContext): Promise<Executable>;
 }
 
-/** The engine configuration named `name`: an `EngineName`, or `jit:relooper` / `jit:dispatch`. */
+/** The engine configuration named `name`: an `EngineName` (`step` too), or `jit:relooper` / `jit:dispatch`. */
 export function engineConfig(name: string): EngineConfig {
-  if ((ENGINES as readonly string[]).includes(name) || name === 'interp' || name === 'jit') {
+  if ((ENGINES as readonly string[]).includes(name) || name === 'interp' || name === 'jit' || name === 'step') {
     return { name, prepare: (program, ctx) => prepareEngine(name as EngineName, program, ctx) };
   }
   const m = /^jit:(relooper|dispatch)$/.exec(name);
-  if (!m) throw new Error(`unknown engine configuration ${name} (expected interp, jit, jit:relooper or jit:dispatch)`);
+  if (!m) throw new Error(`unknown engine configuration ${name} (expected interp, jit, step, jit:relooper or jit:dispatch)`);
   const controlFlow = m[1] as 'relooper' | 'dispatch';
   return {
     name,
