@@ -25,7 +25,7 @@
  */
 
 import { ExecutionError, InvalidProgramError } from '../src/errors.js';
-import { RESERVED_LOW, STACK_SIZE, wasmHelperOf, withWasmHelper, type ExecRequest, type Executable, type HelperFn, type HelperTable, type Region } from '../src/exec.js';
+import { RESERVED_LOW, STACK_SIZE, wasmHelperOf, withExactWasmForm, withWasmHelper, type ExecRequest, type Executable, type HelperFn, type HelperTable, type Region } from '../src/exec.js';
 import type { HelperProto } from '../src/verifier/helpers.js';
 import type { Program } from '../src/isa/program.js';
 import { BPF_F, BPF_MAP_TYPE, type MapSpec } from '../src/elf/maps.js';
@@ -438,7 +438,8 @@ export class Runtime {
         // Its WebAssembly form (for the JIT) binds the same way.
         let f: HelperFn | undefined;
         const bound = (): HelperFn => (f ??= this.maps.helpers.get(id)!);
-        t.set(id, withWasmHelper((a, b, c, d, e, env) => bound()(a, b, c, d, e, env), () => wasmHelperOf(bound())));
+        // Exact (src/exec.ts): it only forwards to the map module's helper, exact wherever it has a form.
+        t.set(id, withExactWasmForm(withWasmHelper((a, b, c, d, e, env) => bound()(a, b, c, d, e, env), () => wasmHelperOf(bound()))));
       }
       this.helperTable = t;
     }

@@ -118,6 +118,31 @@ function checkWasmHelper(wasm: WasmHelper): WasmHelper {
   return wasm;
 }
 
+/*
+ * Helpers whose JS form is exactly their WebAssembly form behind its checks: for those an engine that calls
+ * helpers through JS (the interpreter) may make the checks itself and call the form's function directly, with no
+ * `HelperEnv`, no request and no JS form on the way. A check that fails must send the call to the JS form after
+ * all, which then faults as it always has (same code, pc and message), so the declaration only has to hold for
+ * calls whose checks pass. The declaration is the helper author's: a JS form may do more than its WebAssembly
+ * form (count its calls, log, refuse), and then it is not declared. The map helpers (runtime/maps/helpers.ts) are.
+ */
+const EXACT = Symbol('ebpf-wasm.exactWasmForm');
+
+/**
+ * Declares that `f` (which carries a WebAssembly form, `withWasmHelper`) does nothing but the form's checks and
+ * then return `BigInt.asUintN(64, form.fn(r1, .., r<params>))`: when every check passes (a size of 0 or less
+ * passing too), calling the form instead of `f` gives the same r0, the same memory effects and the same errors.
+ * Returns `f`.
+ */
+export function withExactWasmForm(f: HelperFn): HelperFn {
+  return Object.assign(f, { [EXACT]: true });
+}
+
+/** Whether `f` was declared with {@link withExactWasmForm} (and has a WebAssembly form). */
+export function hasExactWasmForm(f: HelperFn): boolean {
+  return (f as { [EXACT]?: boolean })[EXACT] === true && wasmHelperOf(f) !== undefined;
+}
+
 const NO_WRITES = Symbol('ebpf-wasm.noMemoryWrites');
 
 /**

@@ -22,7 +22,7 @@ export { disassemble, disassembleInsn, type DisassembleOptions } from './isa/dis
 
 // Execution: the contract both engines implement, and the reference interpreter
 export {
-  STACK_FRAME_SIZE, MAX_CALL_DEPTH, STACK_SIZE, RESERVED_LOW, UnwindSignal, frameTop, withWasmHelper, wasmHelperOf, withoutMemoryWrites, writesMemory,
+  STACK_FRAME_SIZE, MAX_CALL_DEPTH, STACK_SIZE, RESERVED_LOW, UnwindSignal, frameTop, withWasmHelper, wasmHelperOf, withoutMemoryWrites, writesMemory, withExactWasmForm, hasExactWasmForm,
   type Region, type HelperFn, type HelperTable, type HelperEnv, type ExecRequest, type Executable,
   type WasmHelper, type WasmHelperShape, type WasmArgCheck,
 } from './exec.js';

@@ -1,6 +1,8 @@
 /**
  * The map helpers as a {@link HelperTable}. Engines that call helpers through JS (the interpreter) call these
- * functions; the JIT calls the exports themselves where a helper carries its WebAssembly form. Each helper checks its pointer arguments against the running
+ * functions (or, for those with a WebAssembly form, the exports themselves after the same checks: they are
+ * declared exact, src/exec.ts `withExactWasmForm`); the JIT calls the exports themselves where a helper carries its
+ * WebAssembly form. Each helper checks its pointer arguments against the running
  * execution's stack and regions (`HelperEnv.request`), the way the engine checks a load or store, then calls
  * the map module's export. A failed check faults the program at the call (`out_of_bounds` / `read_only`).
  *
@@ -17,6 +19,7 @@ import { ExecutionError } from '../../src/errors.js';
 import {
   locateAccess, withWasmHelper, type ExecRequest, type HelperEnv, type HelperFn, type HelperTable, type WasmArgCheck,
 } from '../../src/exec.js';
+import { withExactWasmForm } from '../../src/exec.js';
 import { MAP_HELPER, type MapExports } from './abi.js';
 
 const u64 = (x: bigint): bigint => BigInt.asUintN(64, x);
@@ -53,9 +56,12 @@ export function mapHelpers(ex: MapExports): HelperTable {
   const valueSize = (map: bigint): number => ex.map_value_size(map);
   const H = MAP_HELPER;
   const sizes = { keySize: ex.map_key_size, valueSize: ex.map_value_size };
-  /** `f`, callable from compiled code as `fn` (params from r1..) after the `checks` (reg, size, write). */
+  /**
+   * `f`, callable from compiled code as `fn` (params from r1..) after the `checks` (reg, size, write); `f` does
+   * just that (the checks, then `u64(fn(..))`), so the interpreter may call `fn` too (src/exec.ts `withExactWasmForm`).
+   */
   const direct = (f: HelperFn, fn: (...args: bigint[]) => bigint, params: number, ...checks: WasmArgCheck[]): HelperFn =>
-    withWasmHelper(f, { fn, params, checks, ...sizes });
+    withExactWasmForm(withWasmHelper(f, { fn, params, checks, ...sizes }));
   const table: [number, HelperFn][] = [
     [H.map_lookup_elem, direct((map, key, _3, _4, _5, env) => {
       checkPointer(request(env, H.map_lookup_elem), key, keySize(map), false, env.pc, 'bpf_map_lookup_elem key');

@@ -30,6 +30,10 @@
  *
  * - A helper receives `{memory, pc}`; it may grow the memory (the views are re-derived) and may run programs
  *   itself, on this interpreter or another (nested runs).
+ * - A helper declared with an exact WebAssembly form (src/exec.ts `withExactWasmForm`: the map helpers) is called through the form, its
+ *   pointers checked here on numbers, with no `HelperEnv` and no request; a check that fails hands the call to
+ *   the JS form, which faults as it always has. Either way the results, faults and memory effects are the JS
+ *   form's.
  *
  * Not here: value-level definitions on bigint (semantics.ts), the packet engine (packet.ts), memory layout and
  * helper implementations (runtime/), verification (a verified program would let us drop checks; this engine
@@ -38,7 +42,7 @@
 
 import { ExecutionError, InternalError } from '../errors.js';
 import {
-  STACK_SIZE, UnwindSignal, frameTop, describeValue, validateRequest, writesMemory,
+  STACK_SIZE, UnwindSignal, frameTop, describeValue, validateRequest, wasmHelperOf, writesMemory, hasExactWasmForm,
   type ExecRequest, type Executable, type HelperEnv, type HelperFn, type HelperTable, type Region,
 } from '../exec.js';
 import type { AluOp } from '../isa/insn.js';
@@ -258,8 +262,10 @@ export class Interpreter implements Executable {
           break;
         case Exit.Helper:
           if (this.callHelper(src, M)) return;
-          // A helper may have grown the memory, detaching the old buffer: re-derive the views.
-          if (memory.buffer !== u8.buffer) {
+          // A helper may have grown the memory, detaching the old buffer: re-derive the views. (Reading
+          // `memory.buffer` costs as much as the rest of a map lookup; a detached view has length 0. A shared
+          // memory is never detached, and its old buffer still holds every region: they were checked against it.)
+          if (u8.length === 0) {
             const buf = memory.buffer;
             this.buf = buf;
             u8 = this.u8 = new Uint8Array(buf);
@@ -424,6 +430,10 @@ export class Interpreter implements Executable {
    * Calls the helper of the `call` (id in the instruction) or `callx` (id in the register) at `M[Layout.Pc]` with
    * r1..r5 as u64, and puts its result in r0. Returns true when the helper unwound the program (r0 then holds
    * the unwind value). r1-r5 are left as they were.
+   *
+   * A helper declared with an exact WebAssembly form (src/exec.ts `withExactWasmForm`: the map helpers) is called through that form
+   * when its pointer checks pass here ({@link callExact}); any other call, and one whose check fails, goes to
+   * the JS form, which faults as it always has.
    */
   private callHelper(src: RunSource, M: Int32Array): boolean {
     const pc = M[Layout.Pc];
@@ -442,45 +452,151 @@ export class Interpreter implements Executable {
     }
     const fn = src.helpers.get(id);
     if (fn === undefined) throw new ExecutionError('unknown_helper', `call to unknown helper ${id}`, slot);
+    const plan = planOf(fn);
     // A helper may write anything the run can reach, the stack included; one with a WebAssembly form writes only
     // through the pointers of its write checks (src/exec.ts, `WasmHelper`).
-    if (mayWrite(fn)) M[Layout.StoreLow] = 0;
-    let v: bigint;
+    if (plan.writes) M[Layout.StoreLow] = 0;
     try {
+      if (plan.wasm !== undefined && this.callExact(src, M, plan)) return false;
       const env = new CallEnv(src.memory, slot, src);
-      const ret: unknown = fn(fromHalves(M[2], M[3]), fromHalves(M[4], M[5]), fromHalves(M[6], M[7]), fromHalves(M[8], M[9]), fromHalves(M[10], M[11]), env);
+      const ret: unknown = fn(arg(M[2], M[3]), arg(M[4], M[5]), arg(M[6], M[7]), arg(M[8], M[9]), arg(M[10], M[11]), env);
       if (typeof ret !== 'bigint') throw new TypeError(`returned ${describeValue(ret)}, not a bigint`);
-      v = BigInt.asUintN(64, ret);
-      if (env.unwound) {
-        // `return env.unwind(r0)`: the program ends with r0, as with UnwindSignal but without an exception.
-        M[0] = loHalf(v);
-        M[1] = hiHalf(v);
-        return true;
-      }
+      setR0(M, ret);
+      // `return env.unwind(r0)`: the program ends with r0, as with UnwindSignal but without an exception.
+      return env.unwound;
     } catch (e) {
       if (e instanceof UnwindSignal) {
         if (typeof e.r0 !== 'bigint') throw new ExecutionError('helper_failed', `helper ${id} unwound with ${describeValue(e.r0)}, not a bigint`, slot);
-        v = BigInt.asUintN(64, e.r0);
-        M[0] = loHalf(v);
-        M[1] = hiHalf(v);
+        setR0(M, e.r0);
         return true;
       }
       if (e instanceof ExecutionError) throw e;
       throw new ExecutionError('helper_failed', `helper ${id} failed: ${describeValue(e)}`, slot, { cause: e });
     }
-    M[0] = loHalf(v);
-    M[1] = hiHalf(v);
-    return false;
+  }
+
+  /**
+   * The call of {@link callHelper} through the helper's exact WebAssembly form (`plan.wasm`): checks each pointer
+   * of the form's checks as the JS form would (`[r<reg>, r<reg> + size)` in the stack or one region, a writable
+   * one for a write; a size of 0 or less checks nothing), on numbers against the run's stack and regions, then
+   * calls the form with r1..r<params> and puts its result in r0. Returns false, having called nothing, when a
+   * check does not pass: the JS form then makes the call and faults.
+   */
+  private callExact(src: RunSource, M: Int32Array, plan: HelperPlan): boolean {
+    const map = arg(M[2], M[3]);
+    const checks = plan.checks;
+    for (let i = 0; i < checks.length; i++) {
+      const c = checks[i];
+      const size = c.size(map);
+      if (size > 0 && !covers(src, M[c.at], M[c.at | 1], size, c.write)) return false;
+    }
+    const f = plan.wasm!;
+    let ret: bigint;
+    switch (plan.params) {
+      case 0: ret = f(); break;
+      case 1: ret = f(map); break;
+      case 2: ret = f(map, arg(M[4], M[5])); break;
+      case 3: ret = f(map, arg(M[4], M[5]), arg(M[6], M[7])); break;
+      case 4: ret = f(map, arg(M[4], M[5]), arg(M[6], M[7]), arg(M[8], M[9])); break;
+      default: ret = f(map, arg(M[4], M[5]), arg(M[6], M[7]), arg(M[8], M[9]), arg(M[10], M[11])); break;
+    }
+    setR0(M, ret);
+    return true;
   }
 }
 
-/** Whether a helper may write the execution's memory (see `callHelper`), by helper, once. */
-const WRITES = new WeakMap<HelperFn, boolean>();
+/** A pointer check of a helper's exact WebAssembly form, ready for {@link Interpreter.callExact}. */
+interface PlanCheck {
+  /** Index of the pointer register's low half in the arena. */
+  readonly at: number;
+  /** The key or value size of the map in r1 (negative for a bad handle). */
+  readonly size: (map: bigint) => number;
+  readonly write: boolean;
+}
 
-function mayWrite(fn: HelperFn): boolean {
-  let w = WRITES.get(fn);
-  if (w === undefined) WRITES.set(fn, (w = writesMemory(fn)));
-  return w;
+/** What a helper call needs to know of the helper, worked out on its first call (see `callHelper`). */
+interface HelperPlan {
+  readonly fn: HelperFn;
+  /** Whether the call may write the execution's memory (src/exec.ts, `writesMemory`). */
+  readonly writes: boolean;
+  /** The WebAssembly function to call instead of `fn` (its exact form, src/exec.ts `withExactWasmForm`), with its arity and checks. */
+  readonly wasm: ((...args: bigint[]) => bigint) | undefined;
+  readonly params: number;
+  readonly checks: readonly PlanCheck[];
+}
+
+/** Plans by helper, and the last one asked for (a loop calls the same helper again and again). */
+const PLANS = new WeakMap<HelperFn, HelperPlan>();
+let lastPlan: HelperPlan | undefined;
+
+function planOf(fn: HelperFn): HelperPlan {
+  if (lastPlan !== undefined && lastPlan.fn === fn) return lastPlan;
+  let plan = PLANS.get(fn);
+  if (plan === undefined) PLANS.set(fn, (plan = makePlan(fn)));
+  return (lastPlan = plan);
+}
+
+function makePlan(fn: HelperFn): HelperPlan {
+  const writes = writesMemory(fn);
+  const form = hasExactWasmForm(fn) ? wasmHelperOf(fn) : undefined;
+  if (form === undefined) return { fn, writes, wasm: undefined, params: 0, checks: [] };
+  const checks = form.checks.map((c): PlanCheck => ({ at: 2 * c.reg, size: (c.size === 'key' ? form.keySize : form.valueSize)!, write: c.write }));
+  return { fn, writes, wasm: form.fn, params: form.params, checks };
+}
+
+/**
+ * Whether `[(hi:lo), (hi:lo) + size)` (size >= 1) lies in the stack or in one of the run's regions, a writable
+ * one for a `write`: `locateAccess` (src/exec.ts) on numbers. An address at or above 2^32 lies in no region
+ * (every region is inside the memory).
+ */
+function covers(src: RunSource, lo: number, hi: number, size: number, write: boolean): boolean {
+  if (hi !== 0) return false;
+  const a = lo >>> 0;
+  const end = a + size;
+  const stack = src.stackBase;
+  if (a >= stack && end <= stack + STACK_SIZE) return true;
+  const regions = src.regions;
+  for (let i = 0; i < regions.length; i++) {
+    const r = regions[i];
+    if (a >= r.start && end <= r.end && (!write || r.writable)) return true;
+  }
+  return false;
+}
+
+/** The last register value at or above 2^32 {@link arg} converted (a map handle, as a rule), and its halves. */
+let wideLo = 0;
+let wideHi = 0;
+let wide = 0n;
+
+/**
+ * A register as the u64 bigint a helper receives, from its halves: without allocating for 0 and for the value
+ * converted last at or above 2^32 (bigints are immutable, so sharing one is safe).
+ */
+function arg(lo: number, hi: number): bigint {
+  if (hi === 0) return lo === 0 ? 0n : BigInt(lo >>> 0);
+  if (lo === wideLo && hi === wideHi) return wide;
+  wideLo = lo;
+  wideHi = hi;
+  return (wide = fromHalves(lo, hi));
+}
+
+/** Max safe integer: a number up to it in magnitude is exact, and `Number` of a bigint beyond it stays beyond. */
+const SAFE = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Puts `v` (any bigint, taken mod 2^64) in r0. Results that fit in 53 bits (addresses, 0, negative errnos as
+ * the WebAssembly forms return them) are split as numbers, without allocating.
+ */
+function setR0(M: Int32Array, v: bigint): void {
+  const n = Number(v);
+  if (n >= -SAFE && n <= SAFE) {
+    M[0] = n | 0;
+    M[1] = Math.floor(n / 0x1_0000_0000) | 0;
+  } else {
+    const u = BigInt.asUintN(64, v);
+    M[0] = loHalf(u);
+    M[1] = hiHalf(u);
+  }
 }
 
 /** The machine whose code is in the arena, and the number of runs in progress (nested runs count). */
