@@ -9,6 +9,14 @@
  *     helper with callback      ──▶ (c + [pc], callback entry) and (c, pc + 1)
  *                                    callback exit ──▶ callback entry again (another iteration) and (c, pc + 1)
  *
+ * Partitions: a node keeps up to {@link MAX_PARTITIONS} states apart, one per *signature* (the constants and value
+ * kinds of the live registers), and joins only states that share one (the last partition takes the overflow).
+ * Paths that reach a block with `nh_off` = 14 and 18, or with a pointer on one and 0 on the other, stay apart,
+ * as they do in Linux's path-by-path analysis; the first trips of a loop whose counter is a constant too (the
+ * rest widen in the last partition). Partitions are a choice of precision only: every state a path brings is
+ * joined into some partition of its node, so soundness does not depend on the signatures. The replay and
+ * {@link PcFacts.statesAt} give one state per context (its partitions joined).
+ *
  * Cost stays bounded: joins make each loop a few passes instead of one path per iteration; widening (with the
  * program's comparison constants as thresholds, forced after a few rounds) makes every ascending chain finite;
  * and a step limit ({@link Env.maxSteps}) turns anything else into a `too_complex` rejection, never a hang.
@@ -52,6 +60,88 @@ const WIDEN_AFTER = 2;
 const FORCE_AFTER = 12;
 /** Narrowing passes after the fixpoint. */
 const NARROWING_PASSES = 1;
+/**
+ * States kept apart per node (context, block): paths that reach a block with different constants in some register
+ * (or different kinds of value: a pointer on one path, 0 on the other) keep one state each, up to this many; the
+ * rest are joined into the last one. See {@link signature}.
+ */
+export const MAX_PARTITIONS = 8;
+
+/**
+ * The partition of a state at a node: the constants and value kinds of the current frame's registers. Two paths
+ * that agree on them share a state (joined); two that do not are analysed apart, as Linux's verifier would
+ * analyse them (it joins nothing): `nh_off` = 14 on one path and 18 on the other stay two constants, so that
+ * `data + nh_off` keeps a constant offset, and a flag set on one path stays tied to the pointer checked there.
+ */
+function signature(st: State, live: number): string {
+  let s = '';
+  const regs = st.cur.regs;
+  for (let r = 0; r < 10; r++) {
+    if (((live >> r) & 1) === 0) {
+      s += '-,';
+      continue;
+    }
+    const v = regs[r];
+    if (v.t === 'scalar') {
+      const c = scalarConstValue(v.s);
+      s += c === undefined ? 's,' : `${c},`;
+    } else if (v.t === 'mem' || v.t === 'map') s += v.nullable ? `${v.t}?,` : `${v.t},`;
+    else s += `${v.t},`;
+  }
+  return s;
+}
+
+/** Registers an instruction reads and writes, as bit masks (r0 = bit 0), for {@link liveRegisters}. */
+function useDef(insn: Insn): [number, number] {
+  const bit = (r: number): number => 1 << r;
+  const ARGS = 0b111110;
+  switch (insn.kind) {
+    case 'alu': {
+      const src = insn.src.kind === 'reg' ? bit(insn.src.reg) : 0;
+      return [insn.op === 'mov' ? src : src | bit(insn.dst), bit(insn.dst)];
+    }
+    case 'neg': case 'endian': return [bit(insn.dst), bit(insn.dst)];
+    case 'movsx': return [bit(insn.src), bit(insn.dst)];
+    case 'lddw': return [0, bit(insn.dst)];
+    case 'load': return [bit(insn.base), bit(insn.dst)];
+    case 'store': return [bit(insn.base) | (insn.value.kind === 'reg' ? bit(insn.value.reg) : 0), 0];
+    case 'atomic': {
+      const use = bit(insn.base) | bit(insn.src) | (insn.op === 'cmpxchg' ? 1 : 0);
+      return [use, insn.op === 'cmpxchg' ? 1 : insn.fetch ? bit(insn.src) : 0];
+    }
+    case 'ldpkt': return [bit(6) | (insn.index !== null ? bit(insn.index) : 0), 0b111111];
+    case 'jcond': return [bit(insn.dst) | (insn.src.kind === 'reg' ? bit(insn.src.reg) : 0), 0];
+    case 'call': return [ARGS, 0b111111];
+    case 'callx': return [ARGS | bit(insn.reg), 0b111111];
+    case 'exit': return [1, 0];
+    case 'ja': return [0, 0];
+  }
+}
+
+/**
+ * Registers live at each slot (bit r: r may be read before it is written), within each function: what decides
+ * which registers a state's partition looks at (a dead register's constant cannot matter). A heuristic only:
+ * partitions never affect soundness.
+ */
+function liveRegisters(env: Env): Uint16Array {
+  const { program, cfg } = env;
+  const live = new Uint16Array(program.slotCount);
+  const ud = program.insns.map(useDef);
+  for (let changed = true; changed;) {
+    changed = false;
+    for (let i = program.insns.length - 1; i >= 0; i--) {
+      const pc = program.insns[i].pc;
+      let out = 0;
+      for (const s of cfg.succs(pc)) if (s < program.slotCount) out |= live[s];
+      const v = ud[i][0] | (out & ~ud[i][1]);
+      if (v !== live[pc]) {
+        live[pc] = v;
+        changed = true;
+      }
+    }
+  }
+  return live;
+}
 
 /** A call string: how the analysis got into the function it analyses. */
 export interface Context {
@@ -70,7 +160,10 @@ export interface Context {
 /** What the fixpoint produced. */
 export interface Fixpoint {
   readonly contexts: readonly Context[];
-  /** Final state at each node's block entry: key = context id * slotCount + block start. */
+  /**
+   * Final state at each node's block entry, one per partition: key = (context id * slotCount + block start) *
+   * {@link MAX_PARTITIONS} + partition.
+   */
   readonly entries: ReadonlyMap<number, State>;
   /** Edges found feasible (`from * slotCount + to`), for explanations. */
   readonly edges: ReadonlySet<number>;
@@ -160,12 +253,17 @@ export class Analyzer {
   private rec: Recorder | undefined;
   /** During a narrowing pass: the states being recomputed. */
   private narrowing: Map<number, State> | undefined;
+  /** Partitions of each node (context * slotCount + pc): signature → partition index. */
+  private partitions = new Map<number, Map<string, number>>();
+  /** Live registers per slot (for partitions). */
+  private readonly live: Uint16Array;
   /** Stack bytes used per function entry (replay). */
   readonly stackDepth = new Map<number, number>();
 
   constructor(readonly env: Env) {
     this.n = env.program.slotCount;
     this.orderSpan = env.cfg.order.size + 1;
+    this.live = liveRegisters(env);
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -182,10 +280,33 @@ export class Analyzer {
     return id;
   }
 
+  /** The key of the partition of node (ctx, pc) that state `st` belongs to (allocated on first sight). */
+  private keyOf(ctx: number, pc: number, st: State): number {
+    const node = ctx * this.n + pc;
+    let parts = this.partitions.get(node);
+    if (parts === undefined) this.partitions.set(node, (parts = new Map()));
+    const sig = signature(st, this.live[pc]);
+    let part = parts.get(sig);
+    if (part === undefined) {
+      // The last partition takes every signature that does not fit: it is never given to one signature.
+      part = parts.size < MAX_PARTITIONS - 1 ? parts.size : MAX_PARTITIONS - 1;
+      if (part < MAX_PARTITIONS - 1) parts.set(sig, part);
+    }
+    return node * MAX_PARTITIONS + part;
+  }
+
+  private ctxOf(key: number): number {
+    return Math.floor(Math.floor(key / MAX_PARTITIONS) / this.n);
+  }
+
+  private pcOf(key: number): number {
+    return Math.floor(key / MAX_PARTITIONS) % this.n;
+  }
+
   private propagate(ctx: number, pc: number, st: State, from: number): void {
     if (this.rec !== undefined) return;
     this.edges.add(from * this.n + pc);
-    const key = ctx * this.n + pc;
+    const key = this.keyOf(ctx, pc, st);
     if (this.narrowing !== undefined) {
       // A narrowing pass: the join of what the predecessors' current states give, nothing of the old state.
       const cur = this.narrowing.get(key);
@@ -214,19 +335,20 @@ export class Analyzer {
   run(initial: State): Fixpoint {
     const main = this.context(-1, -1, 0, 'main');
     const start = canonicalize(initial);
-    this.entries.set(main * this.n + 0, start);
-    this.queue.push(main * this.n + 0, 0);
+    const first = this.keyOf(main, 0, start);
+    this.entries.set(first, start);
+    this.queue.push(first, 0);
     for (let key = this.queue.pop(); key !== undefined; key = this.queue.pop()) {
-      const ctx = Math.floor(key / this.n);
-      const pc = key % this.n;
-      this.runBlock(ctx, pc, this.entries.get(key)!.clone());
+      this.runBlock(this.ctxOf(key), this.pcOf(key), this.entries.get(key)!.clone());
     }
     for (let pass = 0; pass < NARROWING_PASSES; pass++) {
       // Sound at every pass: each state is the transfer of states that over-approximate the reachable ones.
-      const next = new Map<number, State>([[main * this.n + 0, start]]);
+      // Partitions are assigned afresh: a narrowed state may fit another partition than its old one.
+      this.partitions = new Map();
+      const next = new Map<number, State>([[this.keyOf(main, 0, start), start]]);
       this.narrowing = next;
       for (const key of [...this.entries.keys()].sort((a, b) => a - b)) {
-        this.runBlock(Math.floor(key / this.n), key % this.n, this.entries.get(key)!.clone());
+        this.runBlock(this.ctxOf(key), this.pcOf(key), this.entries.get(key)!.clone());
       }
       this.narrowing = undefined;
       this.entries.clear();
@@ -246,19 +368,19 @@ export class Analyzer {
       call: (pc, ok) => calls.set(pc, (calls.get(pc) ?? true) && ok),
     };
     // In slot order (contexts in order of discovery), so that a rejection names the first problem of the program.
-    const keys = [...this.entries.keys()].sort((a, b) => (a % this.n) - (b % this.n) || a - b);
-    for (const key of keys) this.runBlock(Math.floor(key / this.n), key % this.n, this.entries.get(key)!.clone());
+    const keys = [...this.entries.keys()].sort((a, b) => this.pcOf(a) - this.pcOf(b) || a - b);
+    for (const key of keys) this.runBlock(this.ctxOf(key), this.pcOf(key), this.entries.get(key)!.clone());
     this.rec = undefined;
     // Per-pc states, on demand: block start of each pc, then the block's states per context, cached.
     const blockOf = new Int32Array(this.n).fill(-1);
     for (const b of this.env.cfg.blocks.values()) {
       for (let i = b.first; i <= b.last; i++) blockOf[this.env.program.insns[i].pc] = b.start;
     }
-    const byStart = new Map<number, number[]>(); // block start → context ids with an entry state
+    const byStart = new Map<number, number[]>(); // block start → keys of its entry states (contexts, partitions)
     for (const key of keys) {
-      const start = key % this.n;
+      const start = this.pcOf(key);
       const list = byStart.get(start) ?? [];
-      list.push(Math.floor(key / this.n));
+      list.push(key);
       byStart.set(start, list);
     }
     const cache = new Map<number, Map<number, Array<{ ctx: number; state: State }>>>();
@@ -279,9 +401,18 @@ export class Analyzer {
           call: () => undefined,
         };
         try {
-          for (const ctx of (byStart.get(start) ?? []).sort((a, b) => a - b)) this.runBlock(ctx, start, this.entries.get(ctx * this.n + start)!.clone());
+          for (const key of (byStart.get(start) ?? []).sort((a, b) => a - b)) this.runBlock(this.ctxOf(key), start, this.entries.get(key)!.clone());
         } finally {
           this.rec = undefined;
+        }
+        // One state per context: the partitions of a context joined.
+        for (const [at, list] of found) {
+          const byCtx = new Map<number, State>();
+          for (const { ctx, state } of list) {
+            const had = byCtx.get(ctx);
+            byCtx.set(ctx, had === undefined ? state : joinStates(had, state, false, this.env.thresholds));
+          }
+          found.set(at, [...byCtx].map(([ctx, state]) => ({ ctx, state })));
         }
         if (cache.size > 4096) cache.clear();
         cache.set(start, block);

@@ -184,6 +184,8 @@ export function normalize(s: Scalar): Scalar | undefined {
     x.s32max = min(x.s32max, BigInt.asIntN(32, lv | (lm & 0x7fff_ffffn)));
     crossSync(x, 64);
     crossSync(x, 32);
+    // A number is at least its low half.
+    x.umin = max(x.umin, x.u32min);
     // 64 → 32: a range whose upper halves agree gives a contiguous range of low halves.
     if (x.umin >> 32n === x.umax >> 32n) {
       x.u32min = max(x.u32min, lo32(x.umin));
@@ -425,6 +427,10 @@ function smod(a: Scalar, b: Scalar): Scalar {
 }
 
 function and(a: Scalar, b: Scalar): Scalar {
+  // A mask that keeps every bit the other operand may have set changes nothing: `(len + 1) & 0xff` with len + 1
+  // in [2, 64] is len + 1 exactly (Linux's bounds would drop umin to 0 there).
+  if (((a.t.value | a.t.mask) & ~b.t.value) === 0n) return a;
+  if (((b.t.value | b.t.mask) & ~a.t.value) === 0n) return b;
   const x: Mut = { ...SCALAR_UNKNOWN, t: tnumAnd(a.t, b.t), umax: min(a.umax, b.umax), u32max: min(a.u32max, b.u32max) };
   if (a.smin >= 0n && b.smin >= 0n) [x.smin, x.smax] = [0n, min(a.smax, b.smax)];
   else if (a.smin >= 0n) [x.smin, x.smax] = [0n, a.smax];

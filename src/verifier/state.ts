@@ -26,7 +26,8 @@
 
 import { InternalError } from '../errors.js';
 import {
-  SCALAR_UNKNOWN, scalarAlu, scalarConst, scalarConstValue, scalarEq, scalarJoin, scalarMeet, scalarWiden, type Scalar, type Thresholds,
+  SCALAR_UNKNOWN, scalarAlu, scalarConst, scalarConstValue, scalarEq, scalarJoin, scalarMeet, scalarSRange, scalarWiden, type Scalar,
+  type Thresholds,
 } from './scalar.js';
 import { joinRels, relsEqual, relsWithout, type LenRel } from './relations.js';
 import { ANY, UNINIT, sameRegion, valueEq, type Value } from './value.js';
@@ -288,6 +289,20 @@ export function zeroMaskOf(v: Value): number {
   return m;
 }
 
+/**
+ * Widening of a packet base's variable part, for a pointer at constant `fix` from it: {@link scalarWiden}, except
+ * that a minimum at or above -fix (every pointer joined lies at or after the packet start) stops there, even
+ * when forced. A pointer with a smaller constant, met after one with a larger (the order in which paths reach a
+ * loop head), shifts the variable part down; widening must not then send its minimum below the packet start,
+ * where no access could be proven again. Convergence is kept: -fix is one fixed floor.
+ */
+function widenPktVar(old: Scalar, next: Scalar, ts: Thresholds, force: boolean, fix: number): Scalar {
+  const w = scalarWiden(old, next, ts, force);
+  const floor = BigInt(-fix);
+  if (w.smin >= floor || old.smin < floor || next.smin < floor) return w;
+  return scalarMeet(w, scalarSRange(floor, (1n << 63n) - 1n)) ?? w;
+}
+
 /** Pairs ids of the two joined states. */
 class Joiner {
   private readonly pktPairs = new Map<string, number>();
@@ -332,7 +347,8 @@ class Joiner {
       j = va.id === 0 && vb.id === 0 && shift === 0 ? 0 : this.next++;
       this.pktPairs.set(key, j);
       const varB = shift === 0 ? bb.var : scalarAlu('add', 64, bb.var, scalarConst(BigInt(shift)));
-      this.pkts.set(j, { var: j === 0 ? ba.var : this.scalar(ba.var, varB), range: this.range(ba.range, bb.range - shift) });
+      const v = j === 0 ? ba.var : this.widen ? widenPktVar(ba.var, varB, this.ts, this.force, va.fix) : scalarJoin(ba.var, varB);
+      this.pkts.set(j, { var: v, range: this.range(ba.range, bb.range - shift) });
     }
     return { t: 'pkt', id: j, fix: va.fix };
   }

@@ -164,6 +164,19 @@ describe('precision the verifier relies on', () => {
     expect(r.umax).toBe(0xffffffffn);
     expect(scalarConstValue(scalarAlu('add', 32, scalarConst(0xffffffffn), scalarConst(1n)))).toBe(0n);
   });
+  test('a mask that keeps every bit the value may have changes nothing (the lower bound stays)', () => {
+    // clang's `(len + 1) & 0xff` after `len <= 62`: a step of [1, 63], not [0, 63] (test/verifier/real/tc_dns.c, -mcpu=v1).
+    const r = scalarAlu('and', 64, scalarURange(1n, 63n), scalarConst(0xffn));
+    expect([r.umin, r.umax]).toEqual([1n, 63n]);
+    expect(scalarAlu('and', 32, scalarConst(0xffn), scalarURange(2n, 64n)).umin).toBe(2n);
+    // A mask that clears a possible bit still may give 0.
+    expect(scalarAlu('and', 64, scalarURange(1n, 63n), scalarConst(0x1fn)).umin).toBe(0n);
+  });
+  test('a number is at least its low half: a 32-bit lower bound is a 64-bit one', () => {
+    const [a] = refineCond('ge', 32, SCALAR_UNKNOWN, scalarConst(13n))!;
+    expect(a.umin).toBe(13n);
+    expect(scalarMeet(SCALAR_UNKNOWN, { ...SCALAR_UNKNOWN, u32min: 7n })!.umin).toBe(7n);
+  });
   test('ne trims a bound equal to the constant', () => {
     const [a] = refineCond('ne', 64, scalarURange(0n, 10n), scalarConst(0n))!;
     expect(a.umin).toBe(1n);
