@@ -27,6 +27,7 @@
 import { ExecutionError, InvalidProgramError } from '../src/errors.js';
 import { RESERVED_LOW, STACK_SIZE, wasmHelperOf, withExactWasmForm, withWasmHelper, type ExecRequest, type Executable, type HelperFn, type HelperTable, type Region } from '../src/exec.js';
 import type { HelperProto } from '../src/verifier/helpers.js';
+import { callBound } from '../src/verifier/termination.js';
 import type { Program } from '../src/isa/program.js';
 import { BPF_F, BPF_MAP_TYPE, type MapSpec } from '../src/elf/maps.js';
 import { verify, type VerifiedProgram, type VerifyOptions } from '../src/verifier/verify.js';
@@ -100,6 +101,15 @@ export interface RuntimeAttachment {
  */
 export const UNPROVEN_LOOP_BUDGET = 1 << 20;
 
+/**
+ * The most taken back-edges plus local calls a verified program's proof may allow (`VerifiedProgram.backEdges`)
+ * for its runs to go without a budget: about 67 million, a fraction of a second on the JIT, a second or two on
+ * the interpreter. A proof that allows more (a loop bounded by a 32-bit value read from the packet, one that
+ * ends only when a 64-bit counter wraps) is a proof of termination, not of an end in any useful time: such a
+ * program gets {@link UNPROVEN_LOOP_BUDGET}.
+ */
+export const PROVEN_LOOP_LIMIT = 1 << 26;
+
 /** Verifier options {@link LoadOptions.verify} may set; the program type is `raw` (the convention of `run`). */
 export type LoadVerifyOptions = Pick<VerifyOptions, 'mode' | 'maps' | 'prototypes' | 'lineInfo' | 'maxSteps' | 'type' | 'rawWritable'>;
 
@@ -121,9 +131,11 @@ export interface LoadOptions {
   readonly verify?: 'strict' | 'permissive' | LoadVerifyOptions;
   /**
    * The budget of every run that sets none (taken back-edges plus local calls, `ExecRequest.budget`), so that
-   * no program can hang the host. Default: none for a program that ends by construction (no backward jump: its
-   * calls are bounded by the call depth) or that the verifier proved terminating; else
-   * {@link UNPROVEN_LOOP_BUDGET}. `'none'`: no budget at all (a trusted program; a loop may then run forever).
+   * no program can hang the host. Default: none for a program that ends by construction (no backward jump, and
+   * calls that cannot fan out past the budget) or that the verifier proved ends within {@link PROVEN_LOOP_LIMIT}
+   * (`VerifiedProgram.backEdges`); else {@link UNPROVEN_LOOP_BUDGET}, also for loops proven to end only after
+   * more trips (bounded by a 32-bit value, or by a counter's wrap). `'none'`: no budget at all (a trusted
+   * program; a loop may then run forever).
    */
   readonly budget?: number | 'none';
   /**
@@ -212,9 +224,13 @@ function defaultBudget(program: Program, verified: VerifiedProgram | undefined, 
     if (!(Number.isSafeInteger(option) && option >= 0)) throw new RangeError(`budget ${option} is not a non-negative integer or 'none'`);
     return option;
   }
-  if (verified !== undefined) return verified.terminates ? undefined : UNPROVEN_LOOP_BUDGET;
+  // Proven to end, and soon: no budget. A proof that allows more (PROVEN_LOOP_LIMIT) gets the budget anyway, so
+  // that no program can hold the host for minutes.
+  if (verified !== undefined) return verified.terminates && verified.backEdges !== undefined && verified.backEdges <= BigInt(PROVEN_LOOP_LIMIT) ? undefined : UNPROVEN_LOOP_BUDGET;
+  // Unverified: without a backward jump a run ends, but calls may still fan out (eight levels of functions each
+  // calling the next many times).
   const loops = program.insns.some((i) => (i.kind === 'ja' || i.kind === 'jcond') && i.target <= i.pc);
-  return loops ? UNPROVEN_LOOP_BUDGET : undefined;
+  return loops || callBound(program, 0n) > BigInt(UNPROVEN_LOOP_BUDGET) ? UNPROVEN_LOOP_BUDGET : undefined;
 }
 
 /** The map regions of a runtime without maps (one shared list: the packet path asks on every run). */

@@ -38,6 +38,8 @@
  */
 
 import type { Insn, JcondInsn } from '../isa/insn.js';
+import type { Program } from '../isa/program.js';
+import { MAX_CALL_DEPTH } from '../exec.js';
 import { scalarConstValue } from './scalar.js';
 import type { Analyzer, PcFacts } from './analyze.js';
 import type { Env } from './env.js';
@@ -350,8 +352,11 @@ function refineX(insn: JcondInsn, m: Measure, rel: Rel, states: ReadonlyArray<{ 
   return out;
 }
 
-/** Tries `m` as a measure of the loop `scc`; on success returns the steps (to remove for the inner loops). */
-function tryMeasure(env: Env, facts: PcFacts, g: Map<number, number[]>, scc: readonly number[], m: Measure, dir: 1 | -1): Set<number> | undefined {
+/**
+ * Tries `m` as a measure of the loop `scc`; on success returns the steps (to remove for the inner loops) and a
+ * bound on the loop's trips (see {@link TerminationProof.backEdges}).
+ */
+function tryMeasure(env: Env, facts: PcFacts, g: Map<number, number[]>, scc: readonly number[], m: Measure, dir: 1 | -1): { strict: Set<number>; trips: bigint } | undefined {
   const { program } = env;
   const inS = new Set(scc);
   const stateList = (pc: number): ReadonlyArray<{ state: State }> => facts.statesAt(pc);
@@ -406,7 +411,7 @@ function tryMeasure(env: Env, facts: PcFacts, g: Map<number, number[]>, scc: rea
   }
   // No path gets to the steady phase: every trip into S takes fewer than STEADY backward edges (X's interval ran
   // out first, as in `for (i = 0; i < 2; i++)`), and nothing inside it can cycle either.
-  if (inRel[STEADY].size === 0) return new Set(scc);
+  if (inRel[STEADY].size === 0) return { strict: new Set(scc), trips: BigInt(STEADY) };
   // 1. Monotone, with strict steps.
   // The margin: how far x may move between two consecutive passes through the bound points C. C cuts every
   // cycle, so the path between them visits each instruction of S at most once: at most the sum of the steps.
@@ -458,6 +463,7 @@ function tryMeasure(env: Env, facts: PcFacts, g: Map<number, number[]>, scc: rea
   // `away` bounds X on the other side (dir 1: at least L, with L - M >= 0): a wrap between two passes through C
   // would leave X below M at the next, so there is none, and X grows as an integer up to the width's maximum.
   let ok = false;
+  let trips = 0n;
   for (const kind of ['u', 'away', 's', 'ptr'] as const) {
     const bounds = new Map<number, bigint>();
     const toward = kind === 'away' ? -dir as 1 | -1 : dir;
@@ -479,16 +485,79 @@ function tryMeasure(env: Env, facts: PcFacts, g: Map<number, number[]>, scc: rea
       const C = new Set([...bounds].filter(([, b]) => (toward === 1 ? b <= U : b >= U)).map(([pc]) => pc));
       if (acyclic(g, new Set(scc.filter((pc) => !C.has(pc))))) {
         ok = true;
+        // The trips: passes through a strict step. Between two of them the path passes a point where x is at
+        // most U', for the tightest U' whose points cut every cycle through a strict step (cycles without one are
+        // the nested loops', bounded on their own), so the trips are bounded by x's range up to U' (x no longer
+        // wraps: see above). Not for `away`, whose bound is on the other side.
+        trips = tripBound(kind, U, C);
+        if (kind !== 'away') {
+          for (const V of candidates) {
+            if (toward === 1 ? V >= U : V <= U) break;
+            const Cv = new Set([...bounds].filter(([, b]) => (toward === 1 ? b <= V : b >= V)).map(([pc]) => pc));
+            const left = new Set(scc.filter((pc) => !Cv.has(pc)));
+            if (cyclicSccs(g, left).every((cycle) => !cycle.some((pc) => strict.has(pc)))) {
+              trips = tripBound(kind, V, Cv);
+              break;
+            }
+          }
+        }
         break;
       }
     }
     if (ok) break;
   }
-  return ok ? strict : undefined;
+  return ok ? { strict, trips } : undefined;
+
+  /**
+   * How many trips the loop may take: each passes a point of C and a strict step (x moves by at least 1), so at
+   * most the distance x can cover, from the other side of its range at C to the bound U, plus the first trips.
+   * A pointer covers at most its object (a packet: 2^16; the stack; a map value: taken as 2^32).
+   */
+  function tripBound(kind: 'u' | 'away' | 's' | 'ptr', U: bigint, C: ReadonlySet<number>): bigint {
+    let range: bigint;
+    if (kind === 'ptr') {
+      range = 0n;
+      for (const pc of C) {
+        for (const { state } of stateList(pc)) {
+          const t = state.reg(m.reg).t;
+          const r = t === 'pkt' ? 1n << 16n : t === 'stack' ? 1n << 12n : 1n << 32n;
+          if (r > range) range = r;
+        }
+      }
+    } else if (kind === 'away') {
+      // Bounded on the other side only: x may run to the end of its width.
+      range = max;
+    } else {
+      // The start side: the other bound of x at the points of C (states and the loop's own comparisons).
+      let start: bigint | undefined;
+      for (const pc of C) {
+        const at = inRel[STEADY].get(pc);
+        const x = kind === 'u' && at !== undefined ? at[XR] : null;
+        const fromState = at !== undefined && at[m.reg] !== null && at[m.reg]![0] === 0n && at[m.reg]![1] === 0n ? bounded(pc, kind, dir === 1 ? -1 : 1) : undefined;
+        const fromX = x === null ? undefined : dir === 1 ? x[0] : x[1];
+        let b = fromState;
+        if (fromX !== undefined) b = b === undefined ? fromX : dir === 1 ? (fromX > b ? fromX : b) : (fromX < b ? fromX : b);
+        if (b === undefined) {
+          start = undefined;
+          break;
+        }
+        start = start === undefined ? b : dir === 1 ? (b < start ? b : start) : (b > start ? b : start);
+      }
+      const lo = kind === 'u' ? 0n : -smax - 1n;
+      const hi = kind === 'u' ? max : smax;
+      const from = start ?? (dir === 1 ? lo : hi);
+      range = dir === 1 ? U - from : from - U;
+      if (range < 0n) range = 0n;
+    }
+    return range + 1n + BigInt(STEADY);
+  }
 }
 
-/** Proves the loop `scc` terminates (see the file header); the innermost failure otherwise. */
-function proveLoop(env: Env, facts: PcFacts, g: Map<number, number[]>, scc: readonly number[], depth: number): LoopFailure | undefined {
+/**
+ * Proves the loop `scc` terminates (see the file header): a bound on the backward jumps one entry into it takes
+ * (its trips, times those of the loops nested in it), or the innermost failure.
+ */
+function proveLoop(env: Env, facts: PcFacts, g: Map<number, number[]>, scc: readonly number[], depth: number): LoopFailure | bigint {
   if (depth > 16) return { pc: scc[0], pcs: scc, detail: 'loops nest too deeply to prove' };
   let innermost: LoopFailure | undefined;
   // Candidates: registers some instruction of the loop moves by addition, subtraction or a copy.
@@ -497,22 +566,37 @@ function proveLoop(env: Env, facts: PcFacts, g: Map<number, number[]>, scc: read
     const insn = env.program.insns[env.program.indexOfPc[pc]];
     if (insn.kind === 'alu' && (insn.op === 'add' || insn.op === 'sub' || (insn.op === 'mov' && insn.src.kind === 'reg'))) moved.add(insn.dst);
   }
+  let best: bigint | undefined;
   const tries: Measure[] = [];
   for (const width of [64, 32] as const) for (const reg of [...moved].sort((a, b) => a - b)) tries.push({ reg, width });
   for (const m of tries) {
     for (const dir of [1, -1] as const) {
-      const strict = tryMeasure(env, facts, g, scc, m, dir);
-      if (strict === undefined) continue;
-      const rest = new Set(scc.filter((pc) => !strict.has(pc)));
+      const measured = tryMeasure(env, facts, g, scc, m, dir);
+      if (measured === undefined) continue;
+      const rest = new Set(scc.filter((pc) => !measured.strict.has(pc)));
       let failed: LoopFailure | undefined;
-      for (const inner of cyclicSccs(g, rest)) {
-        failed = proveLoop(env, facts, g, inner, depth + 1);
-        if (failed !== undefined) break;
+      let inner = 0n;
+      for (const loop of cyclicSccs(g, rest)) {
+        const r = proveLoop(env, facts, g, loop, depth + 1);
+        if (typeof r !== 'bigint') {
+          failed = r;
+          break;
+        }
+        inner = capped(inner + r);
       }
-      if (failed === undefined) return undefined;
+      // Each trip runs the nested loops once each at most (they are SCCs of what the steps leave).
+      if (failed === undefined) {
+        const bound = capped(measured.trips * (1n + inner));
+        if (best === undefined || bound < best) best = bound;
+        // Another measure may bound the loop more tightly (a counter rather than an accumulator that only
+        // grows): look on while the bound is large.
+        if (best <= GOOD_ENOUGH) return best;
+        continue;
+      }
       innermost ??= failed;
     }
   }
+  if (best !== undefined) return best;
   return innermost ?? {
     pc: scc[0],
     pcs: scc,
@@ -520,13 +604,81 @@ function proveLoop(env: Env, facts: PcFacts, g: Map<number, number[]>, scc: read
   };
 }
 
+/** A loop bound small enough that {@link proveLoop} looks for no tighter one. */
+const GOOD_ENOUGH = 1n << 20n;
+/** Bounds stop growing here: beyond it, a bound means nothing to a run. */
+const CAP = 1n << 80n;
+const capped = (x: bigint): bigint => (x > CAP ? CAP : x);
+
+/** What {@link proveTermination} found. */
+export interface TerminationProof {
+  /** The first unproven loop (in pc order); undefined when every loop is proven to terminate. */
+  readonly failure: LoopFailure | undefined;
+  /**
+   * When every loop is proven: an upper bound on the taken backward jumps plus local calls of one run (what a
+   * run's budget counts), so that a runtime can tell a loop that ends in practice from one that ends after 2^64
+   * trips; undefined when the proof gives none (a loop outside the main function, or callbacks).
+   */
+  readonly backEdges: bigint | undefined;
+}
+
 /** Proves every loop of the program terminates; the first unproven loop otherwise (in pc order). */
-export function proveTermination(an: Analyzer, facts: PcFacts): LoopFailure | undefined {
+export function proveTermination(an: Analyzer, facts: PcFacts): TerminationProof {
   const g = graph(an, facts);
   const all = new Set(g.keys());
+  const { program } = an.env;
+  const functions = program.functions;
+  const mainEnd = functions.length > 1 ? functions[1] : Infinity;
+  let loops = 0n;
+  let bounded = !program.insns.some((i) => i.kind === 'lddw' && i.src === 'code_addr'); // callbacks: run by helpers
   for (const scc of cyclicSccs(g, all).sort((a, b) => a[0] - b[0])) {
-    const f = proveLoop(an.env, facts, g, scc, 0);
-    if (f !== undefined) return f;
+    const r = proveLoop(an.env, facts, g, scc, 0);
+    if (typeof r !== 'bigint') return { failure: r, backEdges: undefined };
+    // A loop in a called function runs once per call, which the sum below does not count.
+    if (scc[0] >= mainEnd) bounded = false;
+    loops = capped(loops + r);
   }
-  return undefined;
+  return { failure: undefined, backEdges: bounded ? capped(loops + callBound(program, loops)) : undefined };
+}
+
+/**
+ * A bound on the local calls of one run whose main function takes at most `loops` backward jumps and whose other
+ * functions have no loop: each call instruction of main runs at most `loops + 1` times, and a call makes at most
+ * C calls of its own down a chain as deep as the call graph's longest path (MAX_CALL_DEPTH with recursion).
+ */
+export function callBound(program: Program, loops: bigint): bigint {
+  const fnOf = (pc: number): number => {
+    let f = 0;
+    for (let i = 0; i < program.functions.length && program.functions[i] <= pc; i++) f = i;
+    return f;
+  };
+  const calls: { from: number; to: number }[] = [];
+  for (const i of program.insns) {
+    if (i.kind === 'call' && i.target.kind === 'local') calls.push({ from: fnOf(i.pc), to: fnOf(i.target.pc) });
+  }
+  if (calls.length === 0) return 0n;
+  // Longest call chain: depth-first over the call graph; a cycle means recursion, bounded by the frame limit.
+  const memo = new Map<number, number>();
+  const onPath = new Set<number>();
+  let cyclic = false;
+  const longest = (f: number): number => {
+    const known = memo.get(f);
+    if (known !== undefined) return known;
+    if (onPath.has(f)) {
+      cyclic = true;
+      return 0;
+    }
+    onPath.add(f);
+    let d = 0;
+    for (const c of calls) if (c.from === f) d = Math.max(d, 1 + longest(c.to));
+    onPath.delete(f);
+    memo.set(f, d);
+    return d;
+  };
+  const depth = longest(0);
+  const chain = cyclic ? MAX_CALL_DEPTH : Math.min(depth, MAX_CALL_DEPTH);
+  const c = BigInt(calls.length);
+  let perEntry = 0n;
+  for (let k = 1, p = c; k <= chain; k++, p *= c) perEntry = capped(perEntry + p);
+  return capped((loops + 1n) * perEntry);
 }

@@ -87,8 +87,17 @@ export interface VerifiedProgram {
   /** `raw` programs: whether they were verified for a writable input (then stores to it may be proven). */
   readonly rawWritable: boolean;
   readonly provenCalls: ReadonlySet<number>;
-  /** Whether every loop is proven to terminate (then no budget is needed). */
+  /**
+   * Whether every loop is proven to terminate. That is a mathematical claim: a loop may end only after 2^32
+   * trips. See {@link backEdges} for how long.
+   */
   readonly terminates: boolean;
+  /**
+   * When {@link terminates}: an upper bound on the taken backward jumps plus local calls of one run (what a
+   * budget counts), when the proof gives one (not for loops in called functions or with callbacks). A runtime
+   * runs without a budget only programs whose bound is small (runtime.ts, `PROVEN_LOOP_LIMIT`).
+   */
+  readonly backEdges?: bigint;
   /** Permissive mode: the first loop whose termination is not proven. */
   readonly unprovenLoop?: LoopFailure;
   /** Registers holding the same known constant before `pc` on every path that reaches it. */
@@ -224,7 +233,8 @@ export function verify(program: Program, options: VerifyOptions = {}): VerifiedP
   } catch (e) {
     throw located(e);
   }
-  const loop = proveTermination(an, facts);
+  const termination = proveTermination(an, facts);
+  const loop = termination.failure;
   if (loop !== undefined && env.strict) {
     const states = facts.statesAt(loop.pc);
     const insn = program.insns[program.indexOfPc[loop.pc]];
@@ -250,6 +260,7 @@ export function verify(program: Program, options: VerifyOptions = {}): VerifiedP
   return {
     program, mode, type: env.type, maps: env.maps, cfg, proven, accesses, provenCalls, rawWritable: env.rawWritable,
     terminates: loop === undefined,
+    ...(termination.backEdges !== undefined ? { backEdges: termination.backEdges } : {}),
     ...(loop !== undefined ? { unprovenLoop: loop } : {}),
     constants(pc) {
       let c = constantsCache.get(pc);

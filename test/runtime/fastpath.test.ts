@@ -13,7 +13,8 @@ import type { Program } from '../../src/isa/program.js';
 import { ENGINES, type EngineName } from '../../runtime/engines.js';
 import { BatchExecutionError, type PacketOptions, type PacketPath } from '../../runtime/filter.js';
 import { relocateMaps } from '../../runtime/maps/relocate.js';
-import { Runtime, UNPROVEN_LOOP_BUDGET, type LoadedProgram } from '../../runtime/runtime.js';
+import { PROVEN_LOOP_LIMIT, Runtime, UNPROVEN_LOOP_BUDGET, type LoadedProgram } from '../../runtime/runtime.js';
+import { callBound } from '../../src/verifier/termination.js';
 import { HELPER_IDS, HELPER_NESTED, buildProgram, recipeArb, terminatesByConstruction } from '../diff/gen.js';
 import { diffHelpers } from '../diff/helpers.js';
 
@@ -162,6 +163,46 @@ describe('runPacket and runBatch', () => {
       expect((await rt.load(assemble('mov r0, 1\nexit'), { engine })).defaultBudget).toBeUndefined();
       expect((await rt.load(counted, { engine, verify: 'permissive' })).defaultBudget).toBeUndefined();
       await expect(rt.load(counted, { engine, budget: -1 })).rejects.toThrow(/budget -1/);
+    }
+  });
+
+  it('a loop proven to end only after too many trips still gets the default budget (termination is not an end in useful time)', async () => {
+    // Bounded by a 32-bit value from the packet: proven, but up to 2^32 trips.
+    const byPacket = assemble('mov r0, 0\njlt r2, 4, out\nldxw r3, [r1+0]\nmov r4, 0\nloop:\nadd r0, 1\nadd r4, 1\njlt r4, r3, loop\nout:\nexit');
+    // Ends only when a 64-bit counter wraps: 2^64 trips.
+    const wraps = assemble('mov r0, 0\nmov r1, 1\nloop:\nadd r1, 1\njne r1, 0, loop\nexit');
+    // A short loop: its bound is small, so no budget.
+    const short = assemble('mov r0, 0\nmov r1, 0\nloop:\nadd r0, 3\nadd r1, 1\njlt r1, 10, loop\nexit');
+    for (const engine of ENGINES) {
+      const rt = new Runtime();
+      const p = await rt.load(byPacket, { engine, verify: 'permissive' });
+      expect(p.verified?.terminates).toBe(true);
+      expect(p.verified!.backEdges! > BigInt(PROVEN_LOOP_LIMIT)).toBe(true);
+      expect(p.defaultBudget).toBe(UNPROVEN_LOOP_BUDGET);
+      expect(p.runPacket(Uint8Array.of(7, 0, 0, 0))).toBe(7);
+      expect(faultOfRun(() => p.runPacket(Uint8Array.of(0xff, 0xff, 0xff, 0xff)))).toBe('budget_exceeded');
+      const w = await rt.load(wraps, { engine, verify: 'permissive' });
+      expect(w.defaultBudget).toBe(UNPROVEN_LOOP_BUDGET);
+      expect(faultOfRun(() => w.runPacket(bytes(1)))).toBe('budget_exceeded');
+      const s = await rt.load(short, { engine, verify: 'strict' });
+      expect(s.verified?.terminates).toBe(true);
+      expect(Number(s.verified!.backEdges)).toBeLessThan(20);
+      expect(s.defaultBudget).toBeUndefined();
+      expect(s.runPacket(bytes(1))).toBe(30);
+    }
+  });
+
+  it('an unverified program whose local calls fan out past the budget gets it, though it has no backward jump', async () => {
+    // Four levels of functions, each calling the next 40 times: 40^4 = 2.56 million calls of f5, no loop.
+    const level = (k: number): string[] => [`f${k}:`, ...Array.from({ length: 40 }, () => `call local f${k + 1}`), 'exit'];
+    const src = ['mov r0, 0', 'call local f1', 'exit', ...level(1), ...level(2), ...level(3), ...level(4), 'f5:', 'add r0, 1', 'exit'].join('\n');
+    const program = assemble(src);
+    expect(callBound(program, 0n)).toBeGreaterThan(BigInt(UNPROVEN_LOOP_BUDGET));
+    expect(callBound(assemble('call local f\nexit\nf:\nmov r0, 1\nexit'), 0n)).toBe(1n);
+    for (const engine of ENGINES) {
+      const lp = await new Runtime().load(program, { engine });
+      expect(lp.defaultBudget).toBe(UNPROVEN_LOOP_BUDGET);
+      expect(faultOfRun(() => lp.runPacket(bytes(1)))).toBe('budget_exceeded');
     }
   });
 
