@@ -22,7 +22,7 @@ export type EngineName = 'interp' | 'jit' | 'step';
 
 /**
  * The engines suites run, in order (the interpreter, the reference, first). The stepper is not among them: it is
- * too slow for every suite, and test/debug runs it on the conformance corpus and against the interpreter.
+ * too slow for every suite: the conformance test runs it (ALL_ENGINES), and test/debug against the interpreter.
  */
 export const ENGINES: readonly EngineName[] = ['interp', 'jit'];
 

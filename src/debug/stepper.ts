@@ -5,7 +5,7 @@
  * src/interp/semantics.ts, the region check of src/exec.ts (`locateAccess`) on every access, no pre-decoding. It
  * follows the engine contract of src/exec.ts exactly as the interpreter does (same `ExecutionError` codes at the
  * same pcs, same calling conventions, same budget), and the conformance and differential tests hold it to that
- * (test/debug).
+ * (test/conformance, which runs every engine of ALL_ENGINES; test/debug).
  *
  * Two ways in:
  * - {@link Stepper}: one run, driven by the caller: `step()` executes one instruction and returns a
