@@ -241,11 +241,18 @@ const ADDRESS_LIMIT = 2n ** 52n;
 export function locateAccess(req: ExecRequest, addr: bigint, size: number, write: boolean): true | Region | undefined {
   const a = BigInt.asUintN(64, addr);
   if (a >= ADDRESS_LIMIT) return undefined;
-  const lo = Number(a);
+  return locateSpan(req.stackBase, req.regions, Number(a), size, write);
+}
+
+/**
+ * {@link locateAccess} on a number address `lo` (below {@link ADDRESS_LIMIT}), for an engine that keeps its stack
+ * and regions apart from a request (the interpreter's exact helper calls).
+ */
+export function locateSpan(stackBase: number, regions: readonly Region[], lo: number, size: number, write: boolean): true | Region | undefined {
   const hi = lo + size;
-  if (lo >= req.stackBase && hi <= req.stackBase + STACK_SIZE) return true;
+  if (lo >= stackBase && hi <= stackBase + STACK_SIZE) return true;
   let readOnly: Region | undefined;
-  for (const r of req.regions) {
+  for (const r of regions) {
     if (lo >= r.start && hi <= r.end) {
       if (!write || r.writable) return true;
       readOnly ??= r;

@@ -31,6 +31,7 @@ import {
   type ExecRequest, type Executable, type HelperEnv, type Region,
 } from '../exec.js';
 import { MAX_SLOTS } from '../interp/code.js';
+import { sharedAtomic32, sharedAtomic64 } from '../interp/shared-atomics.js';
 import * as sem from '../interp/semantics.js';
 import { disassembleInsn } from '../isa/disasm.js';
 import type { AtomicInsn, Insn, Operand, Reg } from '../isa/insn.js';
@@ -683,46 +684,10 @@ export class Stepper {
   }
 }
 
-/** Views of the last shared buffer {@link atomicShared} worked on. */
-let sharedBuf: SharedArrayBuffer | undefined;
-let sharedI32 = new Int32Array(0) as Int32Array<ArrayBufferLike>;
-let sharedI64 = new BigInt64Array(0) as BigInt64Array<ArrayBufferLike>;
-
-/** {@link Stepper.atomic} on a shared memory with `Atomics`; returns the old value, zero-extended. */
+/** {@link Stepper.atomic} on a shared memory with `Atomics` (src/interp/shared-atomics.ts); returns the old value, zero-extended. */
 function atomicShared(buf: SharedArrayBuffer, insn: AtomicInsn, a: number, src: bigint, r0: bigint): bigint {
-  if (buf !== sharedBuf) {
-    sharedBuf = buf;
-    sharedI32 = new Int32Array(buf);
-    sharedI64 = new BigInt64Array(buf);
-  }
-  if (insn.size === 4) {
-    const i = a >>> 2;
-    const v = Number(BigInt.asIntN(32, src));
-    let old: number;
-    switch (insn.op) {
-      case 'add': old = Atomics.add(sharedI32, i, v); break;
-      case 'or': old = Atomics.or(sharedI32, i, v); break;
-      case 'and': old = Atomics.and(sharedI32, i, v); break;
-      case 'xor': old = Atomics.xor(sharedI32, i, v); break;
-      case 'xchg': old = Atomics.exchange(sharedI32, i, v); break;
-      case 'cmpxchg': old = Atomics.compareExchange(sharedI32, i, Number(BigInt.asIntN(32, r0)), v); break;
-      default: return assertNever(insn.op, 'atomic operation');
-    }
-    return BigInt(old >>> 0);
-  }
-  const i = a >>> 3;
-  const v = BigInt.asIntN(64, src);
-  let old: bigint;
-  switch (insn.op) {
-    case 'add': old = Atomics.add(sharedI64, i, v); break;
-    case 'or': old = Atomics.or(sharedI64, i, v); break;
-    case 'and': old = Atomics.and(sharedI64, i, v); break;
-    case 'xor': old = Atomics.xor(sharedI64, i, v); break;
-    case 'xchg': old = Atomics.exchange(sharedI64, i, v); break;
-    case 'cmpxchg': old = Atomics.compareExchange(sharedI64, i, BigInt.asIntN(64, r0), v); break;
-    default: return assertNever(insn.op, 'atomic operation');
-  }
-  return BigInt.asUintN(64, old);
+  if (insn.size === 4) return BigInt(sharedAtomic32(buf, insn.op, a, Number(BigInt.asIntN(32, src)), Number(BigInt.asIntN(32, r0))) >>> 0);
+  return sharedAtomic64(buf, insn.op, a, src, r0);
 }
 
 /**

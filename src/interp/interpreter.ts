@@ -42,7 +42,7 @@
 
 import { ExecutionError, InternalError } from '../errors.js';
 import {
-  STACK_SIZE, UnwindSignal, frameTop, describeValue, validateRequest, wasmHelperOf, writesMemory, hasExactWasmForm,
+  STACK_SIZE, UnwindSignal, frameTop, describeValue, validateRequest, wasmHelperOf, writesMemory, hasExactWasmForm, locateSpan,
   type ExecRequest, type Executable, type HelperEnv, type HelperFn, type HelperTable, type Region,
 } from '../exec.js';
 import type { AluOp } from '../isa/insn.js';
@@ -50,6 +50,7 @@ import type { Program } from '../isa/program.js';
 import type { PacketEngine } from '../packet.js';
 import { ATOMIC_OPS, Layout, Op, buildMachine, slotAt, type Machine } from './code.js';
 import { Exit, arena, execute } from './execute.js';
+import { sharedAtomic32, sharedAtomic64 } from './shared-atomics.js';
 import { InterpPacketEngine } from './packet.js';
 import { alu64, fromHalves, hiHalf, loHalf } from './semantics.js';
 
@@ -546,21 +547,11 @@ function makePlan(fn: HelperFn): HelperPlan {
 
 /**
  * Whether `[(hi:lo), (hi:lo) + size)` (size >= 1) lies in the stack or in one of the run's regions, a writable
- * one for a `write`: `locateAccess` (src/exec.ts) on numbers. An address at or above 2^32 lies in no region
- * (every region is inside the memory).
+ * one for a `write` (src/exec.ts `locateSpan`). An address at or above 2^32 lies in no region (every region is
+ * inside the memory).
  */
 function covers(src: RunSource, lo: number, hi: number, size: number, write: boolean): boolean {
-  if (hi !== 0) return false;
-  const a = lo >>> 0;
-  const end = a + size;
-  const stack = src.stackBase;
-  if (a >= stack && end <= stack + STACK_SIZE) return true;
-  const regions = src.regions;
-  for (let i = 0; i < regions.length; i++) {
-    const r = regions[i];
-    if (a >= r.start && end <= r.end && (!write || r.writable)) return true;
-  }
-  return false;
+  return hi === 0 && locateSpan(src.stackBase, src.regions, lo >>> 0, size, write) === true;
 }
 
 /** The last register value at or above 2^32 {@link arg} converted (a map handle, as a rule), and its halves. */
@@ -688,54 +679,21 @@ function divide(M: Int32Array): void {
   M[d | 1] = hiHalf(v);
 }
 
-/** Views of the last shared buffer {@link atomicShared} worked on. */
-let sharedBuf: SharedArrayBuffer | undefined;
-let sharedI32: Int32Array<ArrayBufferLike> = new Int32Array(0);
-let sharedI64: BigInt64Array<ArrayBufferLike> = new BigInt64Array(0);
-
 /**
- * {@link atomic} on a shared memory, with `Atomics` so that concurrent threads' operations on the word are
- * indivisible (the DataView read-modify-write of {@link atomic} could lose updates). Same results otherwise.
+ * {@link atomic} on a shared memory, with `Atomics` (shared-atomics.ts) so that concurrent threads' operations on
+ * the word are indivisible (the DataView read-modify-write of {@link atomic} could lose updates). Same results
+ * otherwise.
  */
 function atomicShared(M: Int32Array, buf: SharedArrayBuffer, a: number, size: 4 | 8, s: number, opFetch: number): void {
-  if (buf !== sharedBuf) {
-    sharedBuf = buf;
-    sharedI32 = new Int32Array(buf);
-    sharedI64 = new BigInt64Array(buf);
-  }
   const op = ATOMIC_OPS[opFetch & 0xf];
   const fetch = (opFetch >> 4) & 1;
   let ol: number;
   let oh: number;
   if (size === 4) {
-    const i = a >>> 2;
-    const v = M[s];
-    let old: number;
-    switch (op) {
-      case 'add': old = Atomics.add(sharedI32, i, v); break;
-      case 'or': old = Atomics.or(sharedI32, i, v); break;
-      case 'and': old = Atomics.and(sharedI32, i, v); break;
-      case 'xor': old = Atomics.xor(sharedI32, i, v); break;
-      case 'xchg': old = Atomics.exchange(sharedI32, i, v); break;
-      case 'cmpxchg': old = Atomics.compareExchange(sharedI32, i, M[0], v); break;
-      default: throw new InternalError(`interpreter: atomic operation ${opFetch & 0xf}`);
-    }
-    ol = old;
+    ol = sharedAtomic32(buf, op, a, M[s], M[0]);
     oh = 0;
   } else {
-    const i = a >>> 3;
-    const v = BigInt.asIntN(64, fromHalves(M[s], M[s | 1]));
-    let old: bigint;
-    switch (op) {
-      case 'add': old = Atomics.add(sharedI64, i, v); break;
-      case 'or': old = Atomics.or(sharedI64, i, v); break;
-      case 'and': old = Atomics.and(sharedI64, i, v); break;
-      case 'xor': old = Atomics.xor(sharedI64, i, v); break;
-      case 'xchg': old = Atomics.exchange(sharedI64, i, v); break;
-      case 'cmpxchg': old = Atomics.compareExchange(sharedI64, i, BigInt.asIntN(64, fromHalves(M[0], M[1])), v); break;
-      default: throw new InternalError(`interpreter: atomic operation ${opFetch & 0xf}`);
-    }
-    const u = BigInt.asUintN(64, old);
+    const u = sharedAtomic64(buf, op, a, fromHalves(M[s], M[s | 1]), fromHalves(M[0], M[1]));
     ol = loHalf(u);
     oh = hiHalf(u);
   }
