@@ -26,22 +26,12 @@ import { Stepper, type StepEvent } from '../../src/debug/stepper.js';
 import { Runtime } from '../../runtime/runtime.js';
 import { diffHelpers } from '../diff/helpers.js';
 import { GENEROUS_BUDGET, buildProgram, diffCaseArb, terminatesByConstruction, type DiffCase } from '../diff/gen.js';
-import { DiffHarness, describeCase, type RunSpec } from '../diff/harness.js';
-
-const envInt = (name: string, fallback: number): number => {
-  const v = process.env[name];
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${v}`);
-  return n;
-};
+import { DiffHarness, WATCHDOG_MS, describeCase, envInt, type RunSpec } from '../diff/harness.js';
 
 const RUNS = envInt('STEP_DIFF_RUNS', 20_000);
 /** Cases stepped one event at a time (the recording path of the stepper). */
 const EVENT_RUNS = envInt('STEP_EVENT_RUNS', 5_000);
 const SEED = envInt('DIFF_SEED', Math.floor(Math.random() * 0x7fffffff));
-/** A case that takes longer than this kills the test process, loudly (see test/diff/watchdog.ts). */
-const WATCHDOG_MS = 20_000;
 
 /**
  * The runs of a case, as test/diff/diff.test.ts chooses them: a program without backward jumps or local calls

@@ -22,17 +22,9 @@ import type { Program } from '../../src/isa/program.js';
 import { ENGINES } from '../../runtime/engines.js';
 import { STACKS_BASE } from '../../runtime/runtime.js';
 import { GENEROUS_BUDGET, HELPER_NESTED, buildProgram, diffCaseArb, straightLineArb, terminatesByConstruction, type DiffCase } from './gen.js';
-import { DiffHarness, describeCase, formatOutcome, type DiffResult, type RunSpec } from './harness.js';
+import { DiffHarness, WATCHDOG_MS, describeCase, envInt, formatOutcome, type DiffResult, type RunSpec } from './harness.js';
 import { HELPER_WINDOW } from './helpers.js';
 import { evalStraightLine } from './reference.js';
-
-const envInt = (name: string, fallback: number): number => {
-  const v = process.env[name];
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${v}`);
-  return n;
-};
 
 const RUNS = envInt('DIFF_RUNS', 20_000);
 const STRAIGHT_RUNS = envInt('DIFF_STRAIGHT_RUNS', 1_000);
@@ -46,8 +38,6 @@ const SEED = envInt('DIFF_SEED', Math.floor(Math.random() * 0x7fffffff));
 const DIFF_ENGINES: readonly string[] = process.env.DIFF_ENGINES ? process.env.DIFF_ENGINES.split(',') : ENGINES;
 /** Replays one case (with DIFF_SEED): its index as fast-check's `path`, as the watchdog prints it. */
 const PATH = process.env.DIFF_PATH || undefined;
-/** A case that takes longer than this (a loop the budget failed to stop) kills the test process, loudly. */
-const WATCHDOG_MS = 20_000;
 /** Coverage of outcomes is only asserted on runs big enough for every kind to show up. */
 const ASSERT_COVERAGE = RUNS >= 5_000;
 

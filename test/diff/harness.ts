@@ -147,6 +147,18 @@ const DECOYS: readonly { readonly at: number; readonly size: number; readonly wr
 ];
 
 /** Runs programs on every engine and compares them. */
+/** A non-negative integer from the environment variable `name` (a run count, a seed), else `fallback`. */
+export function envInt(name: string, fallback: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${v}`);
+  return n;
+}
+
+/** A case that takes longer than this (a loop the budget failed to stop) kills the test process, loudly (watchdog.ts). */
+export const WATCHDOG_MS = 20_000;
+
 export class DiffHarness {
   readonly engines: readonly EngineConfig[];
   private readonly runtimes: Runtime[];
